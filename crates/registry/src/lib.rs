@@ -1,1 +1,28 @@
-//! stub
+//! The registry: the system of record of yrd-ets.
+//!
+//! A [`Submission`] (idempotency id, business date, [`Command`]) is checked against named business
+//! rules ([`RuleCode`]), applied to the [`RegistryState`] (the unit ledger and the compliance
+//! cycle), and appended to a hash-chained journal through a [`JournalStore`] before it is
+//! acknowledged. State is only ever derived from the journal; [`audit::audit`] re-derives it
+//! independently and checks every invariant.
+//!
+//! ```text
+//! Submission -> RegistryState::apply (checks, then ledger + compliance) -> JournalStore::append -> Receipt
+//! ```
+
+pub mod audit;
+pub mod command;
+pub mod journal;
+mod registry;
+pub mod reports;
+pub mod rules;
+pub mod state;
+
+pub use command::{Command, Effect, Receipt, Submission};
+pub use journal::{JournalEntry, JournalStore, MemoryStore, StorageError};
+pub use registry::{OpenError, Registry, SubmitResult};
+pub use rules::{Rejection, RuleCode, Violation};
+pub use state::{RegistryState, system_account_id, transfer_permitted};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,307 @@
+//! Transactions as callers submit them, and what they did.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use yrd_compliance::{EmissionsSource, StatusCode};
+use yrd_types::{
+    AccountId, AccountKind, InstallationId, JurisdictionCode, Money, SerialRange, TransactionId, UnitClass,
+    UnitTypeCode, Vintage,
+};
+
+/// A transaction submitted to the registry: the caller's idempotency id, the business date it
+/// takes effect, and the command. Submitting the same id again with the same date and command has
+/// no further effect; with anything different it is refused ([`crate::RuleCode::TransactionIdReused`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// Idempotency id chosen by the caller.
+    pub id: TransactionId,
+    /// Business date (the compliance calendar refers to it).
+    pub date: NaiveDate,
+    /// What to do.
+    pub command: Command,
+}
+
+/// Every state change the registry knows. Quantities are in the unit type's base unit (t CO2e or
+/// kg); years are compliance years.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Creates a jurisdiction's system accounts (government holding, auction, reserve, surrender,
+    /// cancellation, deletion) with ids `{J}-GOV`, `{J}-AUCTION`, `{J}-RESERVE`, `{J}-SURRENDER`,
+    /// `{J}-CANCELLATION`, `{J}-DELETION`. Done once per jurisdiction when the registry is created.
+    OpenSystemAccounts {
+        /// Jurisdiction.
+        jurisdiction: JurisdictionCode,
+    },
+    /// Opens an operator holding or trading account.
+    OpenAccount {
+        /// New account id.
+        account: AccountId,
+        /// `operator_holding` or `trading`.
+        kind: AccountKind,
+        /// Administering jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// Account holder's name.
+        holder_name: String,
+    },
+    /// Closes an empty account (EU Reg. 2019/1122 Art. 26).
+    CloseAccount {
+        /// Account.
+        account: AccountId,
+    },
+    /// Registers an installation and links it to its (open, unlinked) operator holding account.
+    RegisterInstallation {
+        /// New installation id.
+        installation: InstallationId,
+        /// Its operator holding account.
+        account: AccountId,
+        /// Name.
+        name: String,
+        /// Sector or activity.
+        sector: String,
+        /// First compliance year.
+        first_year: u16,
+    },
+    /// Takes an installation out of (or back into) the compliance cycle from a year on.
+    SetInstallationActive {
+        /// Installation.
+        installation: InstallationId,
+        /// First year the change applies to.
+        from_year: u16,
+        /// Active or not.
+        active: bool,
+    },
+    /// Creates units in the jurisdiction's government holding account.
+    Issue {
+        /// Issuing jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// Unit type.
+        unit_type: UnitTypeCode,
+        /// Vintage.
+        vintage: Vintage,
+        /// Units to create.
+        quantity: u64,
+    },
+    /// Free allocation from the jurisdiction's government holding account to an installation's
+    /// account, for the year of the vintage. A shortfall deduction owed for that year is taken off.
+    Allocate {
+        /// Receiving installation.
+        installation: InstallationId,
+        /// Unit type.
+        unit_type: UnitTypeCode,
+        /// Vintage = allocation year.
+        vintage: Vintage,
+        /// Units before any deduction.
+        quantity: u64,
+    },
+    /// Moves units between accounts (market transfers, auction delivery, administrative moves).
+    Transfer {
+        /// Sending account.
+        from: AccountId,
+        /// Receiving account.
+        to: AccountId,
+        /// Units of this class.
+        class: UnitClass,
+        /// How many.
+        quantity: u64,
+    },
+    /// Surrenders units for an installation's obligation of a year, from its operator holding
+    /// account; eligible units are taken oldest vintage first.
+    Surrender {
+        /// Installation.
+        installation: InstallationId,
+        /// The account surrendering: must be the installation's.
+        account: AccountId,
+        /// Obligation code, e.g. `CO2E`.
+        obligation: UnitTypeCode,
+        /// Compliance year.
+        year: u16,
+        /// Units to surrender.
+        quantity: u64,
+    },
+    /// Reverses (part of) an earlier surrender: the same serials return to the installation's
+    /// account, most recently surrendered first.
+    ReverseSurrender {
+        /// The surrender transaction.
+        surrender: TransactionId,
+        /// Units to return.
+        quantity: u64,
+    },
+    /// Deletes units held by a government, auction or reserve account.
+    Delete {
+        /// Account.
+        from: AccountId,
+        /// Class.
+        class: UnitClass,
+        /// How many.
+        quantity: u64,
+    },
+    /// Voluntarily cancels units held by an operator or trading account (retirement).
+    Cancel {
+        /// Account.
+        from: AccountId,
+        /// Class.
+        class: UnitClass,
+        /// How many.
+        quantity: u64,
+    },
+    /// Enters (or corrects) an installation's verified emissions for a year.
+    EnterEmissions {
+        /// Installation.
+        installation: InstallationId,
+        /// Obligation code.
+        obligation: UnitTypeCode,
+        /// Year.
+        year: u16,
+        /// Verified emissions, base units.
+        quantity: u64,
+        /// Verifier or competent authority.
+        source: EmissionsSource,
+    },
+    /// Records that an installation has no obligation for a year (exclusion), or undoes it.
+    SetNoObligation {
+        /// Installation.
+        installation: InstallationId,
+        /// Obligation code.
+        obligation: UnitTypeCode,
+        /// Year.
+        year: u16,
+        /// Whether the year carries no obligation.
+        no_obligation: bool,
+    },
+    /// Suspends or resumes an installation's compliance process for a year (status X).
+    SuspendProcess {
+        /// Installation.
+        installation: InstallationId,
+        /// Year.
+        year: u16,
+        /// Suspended or not.
+        suspended: bool,
+    },
+    /// Processes the deadline: decides the status of every active installation of the
+    /// jurisdiction for the obligation and year.
+    ProcessDeadline {
+        /// Jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// Obligation code.
+        obligation: UnitTypeCode,
+        /// Year.
+        year: u16,
+    },
+}
+
+impl Command {
+    /// The command's type name as stored in the journal's `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::OpenSystemAccounts { .. } => "open_system_accounts",
+            Command::OpenAccount { .. } => "open_account",
+            Command::CloseAccount { .. } => "close_account",
+            Command::RegisterInstallation { .. } => "register_installation",
+            Command::SetInstallationActive { .. } => "set_installation_active",
+            Command::Issue { .. } => "issue",
+            Command::Allocate { .. } => "allocate",
+            Command::Transfer { .. } => "transfer",
+            Command::Surrender { .. } => "surrender",
+            Command::ReverseSurrender { .. } => "reverse_surrender",
+            Command::Delete { .. } => "delete",
+            Command::Cancel { .. } => "cancel",
+            Command::EnterEmissions { .. } => "enter_emissions",
+            Command::SetNoObligation { .. } => "set_no_obligation",
+            Command::SuspendProcess { .. } => "suspend_process",
+            Command::ProcessDeadline { .. } => "process_deadline",
+        }
+    }
+}
+
+/// One thing a transaction did, recorded in the journal beside the command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// An account was opened.
+    AccountOpened {
+        /// Account.
+        account: AccountId,
+        /// Kind.
+        kind: AccountKind,
+    },
+    /// An account was closed.
+    AccountClosed {
+        /// Account.
+        account: AccountId,
+    },
+    /// An installation was registered or changed.
+    InstallationUpdated {
+        /// Installation.
+        installation: InstallationId,
+    },
+    /// Units were created.
+    Issued {
+        /// Receiving account.
+        to: AccountId,
+        /// Class.
+        class: UnitClass,
+        /// Serials created.
+        range: SerialRange,
+    },
+    /// Units moved between accounts.
+    Moved {
+        /// Sender.
+        from: AccountId,
+        /// Receiver.
+        to: AccountId,
+        /// Class.
+        class: UnitClass,
+        /// Serials moved.
+        ranges: Vec<SerialRange>,
+    },
+    /// A shortfall deduction was taken off an allocation.
+    AllocationDeducted {
+        /// Installation.
+        installation: InstallationId,
+        /// Units withheld.
+        quantity: u64,
+    },
+    /// Verified emissions were recorded; `rejudged` is the new status if an authority's late
+    /// correction re-judged the year.
+    EmissionsRecorded {
+        /// Installation.
+        installation: InstallationId,
+        /// Year.
+        year: u16,
+        /// New status, if re-judged.
+        rejudged: Option<StatusCode>,
+    },
+    /// A compliance setting changed (obligation, suspension).
+    ComplianceUpdated {
+        /// Installation.
+        installation: InstallationId,
+        /// Year.
+        year: u16,
+    },
+    /// A status was decided at a deadline.
+    StatusDecided {
+        /// Installation.
+        installation: InstallationId,
+        /// Year.
+        year: u16,
+        /// Code.
+        code: StatusCode,
+        /// Shortfall, base units.
+        shortfall: u64,
+        /// Penalty, minor currency units.
+        penalty: Money,
+    },
+}
+
+/// The registry's answer to an accepted submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Journal sequence number of the transaction.
+    pub seq: u64,
+    /// True when the id had already been applied with the same content: nothing new happened.
+    pub duplicate: bool,
+    /// What it did (empty for a duplicate).
+    pub effects: Vec<Effect>,
+}

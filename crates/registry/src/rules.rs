@@ -1,0 +1,140 @@
+//! Business rules as named checks. Every refusal carries a stable code, a message naming the
+//! offending value, and the rule's source where a regulation states it.
+
+use serde::Serialize;
+
+/// A business rule a transaction can break. The code (`as_str`) is stable: clients may match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RuleCode {
+    /// The transaction id was used before with different content.
+    TransactionIdReused,
+    /// No account with that id.
+    UnknownAccount,
+    /// No installation with that id.
+    UnknownInstallation,
+    /// The jurisdiction is not configured.
+    UnknownJurisdiction,
+    /// The unit type is not configured.
+    UnknownUnitType,
+    /// The obligation is not configured.
+    UnknownObligation,
+    /// No surrender transaction with that id.
+    UnknownSurrender,
+    /// The year lies outside every trading period.
+    YearOutsidePeriods,
+    /// The year precedes the installation's first compliance year.
+    YearBeforeInstallation,
+    /// A quantity of zero.
+    ZeroQuantity,
+    /// A sum would overflow.
+    QuantityOverflow,
+    /// The account id is taken.
+    DuplicateAccount,
+    /// The installation id is taken.
+    DuplicateInstallation,
+    /// System accounts of the jurisdiction exist already.
+    SystemAccountsExist,
+    /// System accounts can be opened only with `open_system_accounts`.
+    SystemAccountKind,
+    /// The account is closed.
+    AccountClosed,
+    /// The account still holds units.
+    AccountNotEmpty,
+    /// The sender holds fewer units than requested.
+    InsufficientHoldings,
+    /// The receiving account's kind may not hold the unit type.
+    HolderNotPermitted,
+    /// Units may not move between these kinds of account with this transaction.
+    TransferNotPermitted,
+    /// A system account may hold only its own jurisdiction's units.
+    ForeignUnitsInSystemAccount,
+    /// The account is not the installation's operator holding account.
+    NotInstallationAccount,
+    /// The account is already linked to an installation, or is not an operator holding account.
+    AccountNotLinkable,
+    /// No unit held is eligible for the obligation and year.
+    UnitsNotEligible,
+    /// The deadline was already processed.
+    DeadlineAlreadyProcessed,
+    /// A reversal larger than what remains of the surrender.
+    ReversalExceedsSurrender,
+    /// A field's value is unusable (empty name, same sender and receiver).
+    InvalidField,
+}
+
+impl RuleCode {
+    /// The stable code, e.g. `INSUFFICIENT_HOLDINGS`.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
+    /// The regulation or practice the rule comes from, where one states it.
+    pub fn source(self) -> Option<&'static str> {
+        Some(match self {
+            RuleCode::TransactionIdReused => "idempotent transactions (registry practice)",
+            RuleCode::AccountClosed | RuleCode::AccountNotEmpty => "EU Reg. 2019/1122 Art. 26 (account closure)",
+            RuleCode::HolderNotPermitted | RuleCode::TransferNotPermitted | RuleCode::ForeignUnitsInSystemAccount => {
+                "EU Reg. 389/2013 Art. 40-60 (which accounts may hold and receive which units); market configuration"
+            }
+            RuleCode::NotInstallationAccount => "Directive 2003/87/EC Art. 12(3): the operator surrenders from its account",
+            RuleCode::UnitsNotEligible => "banking and borrowing rules of the trading periods (market configuration)",
+            RuleCode::InsufficientHoldings => "no overdraft: units cannot be created by a transfer",
+            RuleCode::ReversalExceedsSurrender => "EU Reg. 2019/1122 Art. 68 (reversal of surrender)",
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for RuleCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// One broken rule: its code, and a message naming the field and value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Rule broken.
+    pub code: RuleCode,
+    /// The field of the command it concerns, e.g. `from`.
+    pub field: &'static str,
+    /// What exactly is wrong.
+    pub message: String,
+}
+
+impl Violation {
+    pub(crate) fn new(code: RuleCode, field: &'static str, message: impl Into<String>) -> Self {
+        Self { code, field, message: message.into() }
+    }
+}
+
+/// A refused transaction: every rule it broke. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+pub struct Rejection {
+    /// The transaction id.
+    pub tx_id: String,
+    /// The broken rules, in check order.
+    pub violations: Vec<Violation>,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "transaction {} refused:", self.tx_id)?;
+        for v in &self.violations {
+            write!(f, " [{}] field `{}`: {}", v.code, v.field, v.message)?;
+            if let Some(source) = v.code.source() {
+                write!(f, " ({source})")?;
+            }
+            write!(f, ";")?;
+        }
+        Ok(())
+    }
+}
+
+impl Rejection {
+    /// True if any violation has `code`.
+    pub fn has(&self, code: RuleCode) -> bool {
+        self.violations.iter().any(|v| v.code == code)
+    }
+}
