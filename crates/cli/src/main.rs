@@ -1,1 +1,148 @@
-fn main() {}
+//! `yrd-ets`: the command line of the Yangtze River Delta emissions trading system.
+//!
+//! Every command works on a data directory holding the registry's SQLite journal. Commands that
+//! read open the registry (replaying and checking the journal); commands that write submit
+//! transactions through the registry, which journals them durably before they count.
+
+mod audit;
+mod demo;
+mod import;
+mod output;
+mod report;
+mod store;
+mod stress;
+mod submit;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "yrd-ets",
+    version,
+    about = "Registry and compliance service of a cross-regional emissions trading system"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The main job: build the YRD carbon market from the CEADs 2019 inventories, run a compliance
+    /// cycle, print the per-jurisdiction report and audit the registry.
+    Demo {
+        /// Data directory for the demo registry (recreated on every run).
+        #[arg(long, default_value = "yrd-demo")]
+        data_dir: PathBuf,
+        /// Seed of the facility generator and the market.
+        #[arg(long, default_value_t = yrd_data::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Creates an empty registry for a market configuration.
+    Init {
+        /// Data directory to create.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Built-in market configuration: `yrd` or `eu-ets`.
+        #[arg(long, conflicts_with = "market_file")]
+        market: Option<String>,
+        /// A market configuration file (TOML).
+        #[arg(long)]
+        market_file: Option<PathBuf>,
+    },
+    /// Validates a market configuration file and prints its summary.
+    CheckConfig {
+        /// TOML file.
+        file: PathBuf,
+    },
+    /// Imports real data.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Submits transactions from a JSON Lines file (one submission per line).
+    Submit {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// File of submissions: `{"id": .., "date": "YYYY-MM-DD", "command": {"type": .., ..}}`.
+        file: PathBuf,
+        /// Apply the lines that pass and report the others, instead of stopping at the first refusal.
+        #[arg(long)]
+        keep_going: bool,
+    },
+    /// Audits a registry: hash chain, replay, conservation, serial blocks. Exits non-zero on any
+    /// discrepancy.
+    Audit {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Reports.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Test tool: submits transfers forever in durable batches, printing `acked <seq>` after each
+    /// batch is journaled. The crash test kills it at random points.
+    #[command(hide = true)]
+    StressWriter {
+        /// Data directory (created with the yrd configuration if empty).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Transfers per durable batch.
+        #[arg(long, default_value_t = 50)]
+        batch: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Replays the EU Transaction Log installation records as registry transactions and compares
+    /// the computed compliance status with the official one.
+    Eutl {
+        /// The EUTL CSV (gzip or plain).
+        file: PathBuf,
+        /// Data directory (created with the eu-ets configuration if empty).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Where to write `id,year,official,computed`.
+        #[arg(long)]
+        report: PathBuf,
+        /// Submissions per durable batch.
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { data_dir, seed } => demo::run(&data_dir, seed),
+        Command::Init {
+            data_dir,
+            market,
+            market_file,
+        } => store::init(&data_dir, market.as_deref(), market_file.as_deref()),
+        Command::CheckConfig { file } => store::check_config(&file),
+        Command::Import(ImportCommand::Eutl {
+            file,
+            data_dir,
+            report,
+            batch,
+        }) => import::eutl(&file, &data_dir, &report, batch),
+        Command::Submit {
+            data_dir,
+            file,
+            keep_going,
+        } => submit::run(&data_dir, &file, keep_going),
+        Command::Audit { data_dir } => audit::run(&data_dir),
+        Command::Report(command) => report::run(command),
+        Command::StressWriter { data_dir, batch } => stress::run(&data_dir, batch),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

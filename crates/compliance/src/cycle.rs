@@ -37,12 +37,25 @@ impl Installation {
         sector: String,
         first_year: u16,
     ) -> Self {
-        Self { id, account, jurisdiction, name, sector, first_year, activity: BTreeMap::new() }
+        Self {
+            id,
+            account,
+            jurisdiction,
+            name,
+            sector,
+            first_year,
+            activity: BTreeMap::new(),
+        }
     }
 
     /// Whether the installation is in the compliance cycle in `year`.
     pub fn active_in(&self, year: u16) -> bool {
-        year >= self.first_year && self.activity.range(..=year).next_back().is_none_or(|(_, active)| *active)
+        year >= self.first_year
+            && self
+                .activity
+                .range(..=year)
+                .next_back()
+                .is_none_or(|(_, active)| *active)
     }
 }
 
@@ -190,12 +203,17 @@ impl Compliance {
     }
 
     /// Registers an installation.
-    pub fn register(&mut self, installation: Installation) -> Result<InstallationNo, ComplianceError> {
+    pub fn register(
+        &mut self,
+        installation: Installation,
+    ) -> Result<InstallationNo, ComplianceError> {
         if self.index.contains_key(&installation.id) {
             return Err(ComplianceError::DuplicateInstallation(installation.id));
         }
         self.check_year(installation.first_year)?;
-        let no = InstallationNo(u32::try_from(self.installations.len()).expect("fewer than 2^32 installations"));
+        let no = InstallationNo(
+            u32::try_from(self.installations.len()).expect("fewer than 2^32 installations"),
+        );
         self.index.insert(installation.id.clone(), no);
         self.installations.push(installation);
         Ok(no)
@@ -213,7 +231,10 @@ impl Compliance {
 
     /// All installations in registration order.
     pub fn installations(&self) -> impl Iterator<Item = (InstallationNo, &Installation)> {
-        self.installations.iter().enumerate().map(|(i, x)| (InstallationNo(i as u32), x))
+        self.installations
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (InstallationNo(i as u32), x))
     }
 
     /// Every recorded year, in key order.
@@ -228,25 +249,42 @@ impl Compliance {
 
     /// Whether the deadline of `year` was processed for the jurisdiction and obligation.
     pub fn is_processed(&self, jurisdiction: &JurisdictionCode, obligation: u8, year: u16) -> bool {
-        self.processed.contains(&(jurisdiction.clone(), obligation, year))
+        self.processed
+            .contains(&(jurisdiction.clone(), obligation, year))
     }
 
     /// Marks the installation active or inactive from `from_year` on.
-    pub fn set_active(&mut self, no: InstallationNo, from_year: u16, active: bool) -> Result<(), ComplianceError> {
+    pub fn set_active(
+        &mut self,
+        no: InstallationNo,
+        from_year: u16,
+        active: bool,
+    ) -> Result<(), ComplianceError> {
         self.check_year(from_year)?;
-        self.installations[no.0 as usize].activity.insert(from_year, active);
+        self.installations[no.0 as usize]
+            .activity
+            .insert(from_year, active);
         Ok(())
     }
 
     /// Records that the installation has (or again has) no obligation in `key.year`.
-    pub fn set_no_obligation(&mut self, key: YearKey, no_obligation: bool) -> Result<(), ComplianceError> {
+    pub fn set_no_obligation(
+        &mut self,
+        key: YearKey,
+        no_obligation: bool,
+    ) -> Result<(), ComplianceError> {
         self.check_key(key)?;
         self.years.entry(key).or_default().no_obligation = no_obligation;
         Ok(())
     }
 
     /// Suspends (or resumes) the installation's compliance process for `year`: status X.
-    pub fn set_suspended(&mut self, no: InstallationNo, year: u16, suspended: bool) -> Result<(), ComplianceError> {
+    pub fn set_suspended(
+        &mut self,
+        no: InstallationNo,
+        year: u16,
+        suspended: bool,
+    ) -> Result<(), ComplianceError> {
         self.check_year(year)?;
         if suspended {
             self.suspended.insert((no, year));
@@ -270,7 +308,11 @@ impl Compliance {
         // Work on a copy so that a failed re-judgement changes nothing.
         let mut record = self.years.get(&key).cloned().unwrap_or_default();
         record.verified = Some(quantity);
-        record.history.push(VerifiedEntry { quantity, source, after_deadline });
+        record.history.push(VerifiedEntry {
+            quantity,
+            source,
+            after_deadline,
+        });
         let mut rejudged = None;
         if after_deadline && record.status.is_some() {
             if source == EmissionsSource::Authority {
@@ -286,11 +328,22 @@ impl Compliance {
     }
 
     /// Records a free allocation of `quantity` units for the year.
-    pub fn record_allocation(&mut self, key: YearKey, quantity: u64, deducted: u64) -> Result<(), ComplianceError> {
+    pub fn record_allocation(
+        &mut self,
+        key: YearKey,
+        quantity: u64,
+        deducted: u64,
+    ) -> Result<(), ComplianceError> {
         self.check_key(key)?;
         let record = self.years.entry(key).or_default();
-        let allocated = record.allocated.checked_add(quantity).ok_or(ComplianceError::Overflow("allocation"))?;
-        let total_deducted = record.deducted.checked_add(deducted).ok_or(ComplianceError::Overflow("deduction"))?;
+        let allocated = record
+            .allocated
+            .checked_add(quantity)
+            .ok_or(ComplianceError::Overflow("allocation"))?;
+        let total_deducted = record
+            .deducted
+            .checked_add(deducted)
+            .ok_or(ComplianceError::Overflow("deduction"))?;
         record.allocated = allocated;
         record.deducted = total_deducted;
         Ok(())
@@ -302,12 +355,18 @@ impl Compliance {
         if self.rules.shortfall.carry_over != CarryOver::DeductFromNextAllocation || key.year == 0 {
             return 0;
         }
-        let previous = YearKey { year: key.year - 1, ..key };
+        let previous = YearKey {
+            year: key.year - 1,
+            ..key
+        };
         let owed = self
             .years
             .get(&previous)
             .and_then(|r| r.status.as_ref())
-            .map_or(0, |s| s.shortfall.saturating_mul(u64::from(self.rules.shortfall.deduct_multiple)));
+            .map_or(0, |s| {
+                s.shortfall
+                    .saturating_mul(u64::from(self.rules.shortfall.deduct_multiple))
+            });
         owed.saturating_sub(self.years.get(&key).map_or(0, |r| r.deducted))
     }
 
@@ -316,7 +375,10 @@ impl Compliance {
         self.check_key(key)?;
         let processed = self.key_processed(key);
         let record = self.years.entry(key).or_default();
-        record.surrendered = record.surrendered.checked_add(quantity).ok_or(ComplianceError::Overflow("surrendered"))?;
+        record.surrendered = record
+            .surrendered
+            .checked_add(quantity)
+            .ok_or(ComplianceError::Overflow("surrendered"))?;
         if processed && let Some(s) = record.status.as_mut() {
             s.changed_after_deadline = true;
         }
@@ -327,10 +389,17 @@ impl Compliance {
     pub fn record_reversal(&mut self, key: YearKey, quantity: u64) -> Result<(), ComplianceError> {
         let surrendered = self.years.get(&key).map_or(0, |r| r.surrendered);
         if quantity > surrendered {
-            return Err(ComplianceError::ReversalExceedsSurrender { year: key.year, surrendered, requested: quantity });
+            return Err(ComplianceError::ReversalExceedsSurrender {
+                year: key.year,
+                surrendered,
+                requested: quantity,
+            });
         }
         let processed = self.key_processed(key);
-        let record = self.years.get_mut(&key).expect("surrendered > 0 implies a record");
+        let record = self
+            .years
+            .get_mut(&key)
+            .expect("surrendered > 0 implies a record");
         record.surrendered -= quantity;
         if processed && let Some(s) = record.status.as_mut() {
             s.changed_after_deadline = true;
@@ -359,23 +428,37 @@ impl Compliance {
         let mut decided = Vec::new();
         for (no, inst) in self.installations() {
             if &inst.jurisdiction == jurisdiction && inst.active_in(year) {
-                let key = YearKey { installation: no, obligation, year };
+                let key = YearKey {
+                    installation: no,
+                    obligation,
+                    year,
+                };
                 let record = self.years.get(&key).cloned().unwrap_or_default();
                 decided.push((no, self.status_for(key, &record, false)?));
             }
         }
         for (no, status) in &decided {
-            let key = YearKey { installation: *no, obligation, year };
+            let key = YearKey {
+                installation: *no,
+                obligation,
+                year,
+            };
             self.years.entry(key).or_default().status = Some(status.clone());
         }
-        self.processed.insert((jurisdiction.clone(), obligation, year));
+        self.processed
+            .insert((jurisdiction.clone(), obligation, year));
         Ok(decided)
     }
 
     /// The status the year would get now. `rejudge` marks an authority's correction after the
     /// deadline (D/E instead of B/A).
     /// `record` stands in for the stored record of `key` (it may hold a change not yet stored).
-    fn status_for(&self, key: YearKey, record: &ObligationYear, rejudge: bool) -> Result<StatusRecord, ComplianceError> {
+    fn status_for(
+        &self,
+        key: YearKey,
+        record: &ObligationYear,
+        rejudge: bool,
+    ) -> Result<StatusRecord, ComplianceError> {
         let plain = |code| StatusRecord {
             code,
             verified_judged: 0,
@@ -395,7 +478,8 @@ impl Compliance {
         }
         let (verified, surrendered) = self.judged_figures(key, record)?;
         let (code, shortfall) = judge(surrendered, verified, rejudge);
-        let penalty = penalty(&self.rules.penalty, shortfall).ok_or(ComplianceError::Overflow("penalty"))?;
+        let penalty =
+            penalty(&self.rules.penalty, shortfall).ok_or(ComplianceError::Overflow("penalty"))?;
         Ok(StatusRecord {
             code,
             verified_judged: verified,
@@ -407,30 +491,56 @@ impl Compliance {
     }
 
     /// (verified, surrendered) as the status rule compares them.
-    fn judged_figures(&self, key: YearKey, record: &ObligationYear) -> Result<(u64, u64), ComplianceError> {
+    fn judged_figures(
+        &self,
+        key: YearKey,
+        record: &ObligationYear,
+    ) -> Result<(u64, u64), ComplianceError> {
         let overflow = ComplianceError::Overflow("cumulative figures");
         match self.rules.status_rule {
             StatusRule::CumulativePeriod => {
-                let period = self.rules.period_of(key.year).ok_or(ComplianceError::YearOutsidePeriods(key.year))?;
-                let from = YearKey { year: period.first_year, ..key };
+                let period = self
+                    .rules
+                    .period_of(key.year)
+                    .ok_or(ComplianceError::YearOutsidePeriods(key.year))?;
+                let from = YearKey {
+                    year: period.first_year,
+                    ..key
+                };
                 let earlier = self.years.range(from..key).map(|(_, r)| r);
                 let (mut verified, mut surrendered) = (0u64, 0u64);
                 for r in earlier.chain(std::iter::once(record)) {
                     if !r.no_obligation {
-                        verified = verified.checked_add(r.verified.unwrap_or(0)).ok_or(overflow.clone())?;
+                        verified = verified
+                            .checked_add(r.verified.unwrap_or(0))
+                            .ok_or(overflow.clone())?;
                     }
-                    surrendered = surrendered.checked_add(r.surrendered).ok_or(overflow.clone())?;
+                    surrendered = surrendered
+                        .checked_add(r.surrendered)
+                        .ok_or(overflow.clone())?;
                 }
                 Ok((verified, surrendered))
             }
             StatusRule::Annual => {
-                let carried = if self.rules.shortfall.carry_over == CarryOver::ObligationRemains && key.year > 0 {
-                    let previous = YearKey { year: key.year - 1, ..key };
-                    self.years.get(&previous).and_then(|r| r.status.as_ref()).map_or(0, |s| s.shortfall)
+                let carried = if self.rules.shortfall.carry_over == CarryOver::ObligationRemains
+                    && key.year > 0
+                {
+                    let previous = YearKey {
+                        year: key.year - 1,
+                        ..key
+                    };
+                    self.years
+                        .get(&previous)
+                        .and_then(|r| r.status.as_ref())
+                        .map_or(0, |s| s.shortfall)
                 } else {
                     0
                 };
-                let verified = record.verified.unwrap_or(0).checked_add(carried).ok_or(overflow)?;
+                let verified = record
+                    .verified
+                    .unwrap_or(0)
+                    .checked_add(carried)
+                    .ok_or(overflow)?;
                 Ok((verified, record.surrendered))
             }
         }
@@ -438,7 +548,8 @@ impl Compliance {
 
     fn key_processed(&self, key: YearKey) -> bool {
         let jurisdiction = &self.installations[key.installation.0 as usize].jurisdiction;
-        self.processed.contains(&(jurisdiction.clone(), key.obligation, key.year))
+        self.processed
+            .contains(&(jurisdiction.clone(), key.obligation, key.year))
     }
 
     fn check_year(&self, year: u16) -> Result<(), ComplianceError> {

@@ -38,7 +38,10 @@ impl StatusCode {
 
     /// True when the installation met its obligation (A, E, or nothing owed).
     pub fn is_compliant(self) -> bool {
-        matches!(self, StatusCode::A | StatusCode::E | StatusCode::NoObligation)
+        matches!(
+            self,
+            StatusCode::A | StatusCode::E | StatusCode::NoObligation
+        )
     }
 }
 
@@ -50,7 +53,11 @@ impl std::fmt::Display for StatusCode {
 
 /// The status for a judged figure: `A`/`B` at the deadline, `E`/`D` for a re-judgement after an
 /// authority's correction. Returns the code and the shortfall (`verified - surrendered`, 0 if none).
-pub fn judge(surrendered: u64, verified: u64, after_authority_correction: bool) -> (StatusCode, u64) {
+pub fn judge(
+    surrendered: u64,
+    verified: u64,
+    after_authority_correction: bool,
+) -> (StatusCode, u64) {
     let shortfall = verified.saturating_sub(surrendered);
     let code = match (shortfall == 0, after_authority_correction) {
         (true, false) => StatusCode::A,
@@ -64,10 +71,13 @@ pub fn judge(surrendered: u64, verified: u64, after_authority_correction: bool) 
 /// The penalty for `shortfall` units under `rule`, in the currency's minor unit; `None` on overflow.
 pub fn penalty(rule: &Penalty, shortfall: u64) -> Option<Money> {
     let per_unit = match rule {
-        Penalty::FixedPerUnit { amount_minor_per_unit } => Money(*amount_minor_per_unit),
-        Penalty::MultipleOfReferencePrice { multiple, reference_price_minor } => {
-            Money(reference_price_minor.checked_mul(i64::from(*multiple))?)
-        }
+        Penalty::FixedPerUnit {
+            amount_minor_per_unit,
+        } => Money(*amount_minor_per_unit),
+        Penalty::MultipleOfReferencePrice {
+            multiple,
+            reference_price_minor,
+        } => Money(reference_price_minor.checked_mul(i64::from(*multiple))?),
     };
     per_unit.checked_mul_quantity(yrd_types::Quantity(shortfall))
 }

@@ -270,12 +270,18 @@ impl MarketConfig {
 impl Compliance {
     /// The trading period containing `year`.
     pub fn period_of(&self, year: u16) -> Option<&TradingPeriod> {
-        self.trading_periods.iter().find(|p| (p.first_year..=p.last_year).contains(&year))
+        self.trading_periods
+            .iter()
+            .find(|p| (p.first_year..=p.last_year).contains(&year))
     }
 
     /// The surrender deadline applying to compliance `year`.
     pub fn surrender_deadline(&self, year: u16) -> Option<MonthDay> {
-        self.surrender_deadlines.iter().rev().find(|d| d.from_year <= year).map(|d| d.month_day)
+        self.surrender_deadlines
+            .iter()
+            .rev()
+            .find(|d| d.from_year <= year)
+            .map(|d| d.month_day)
     }
 
     /// Whether units of `vintage` may be surrendered for compliance `year`: not from a later year
@@ -292,10 +298,14 @@ impl Compliance {
             return false;
         }
         // Every period after the vintage's, up to the year's, must accept banked units.
-        self.trading_periods[vp + 1..=yp].iter().all(|p| p.bank_from_previous)
+        self.trading_periods[vp + 1..=yp]
+            .iter()
+            .all(|p| p.bank_from_previous)
     }
 
     fn period_index(&self, year: u16) -> Option<usize> {
-        self.trading_periods.iter().position(|p| (p.first_year..=p.last_year).contains(&year))
+        self.trading_periods
+            .iter()
+            .position(|p| (p.first_year..=p.last_year).contains(&year))
     }
 }

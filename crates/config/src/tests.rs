@@ -26,8 +26,14 @@ fn builtins_parse_and_validate() {
     assert_eq!(yrd.compliance.status_rule, StatusRule::Annual);
     let (eu, _) = MarketConfig::builtin("eu-ets").unwrap();
     assert_eq!(eu.compliance.status_rule, StatusRule::CumulativePeriod);
-    assert!(eu.jurisdiction(&JurisdictionCode::new("AT").unwrap()).is_some());
-    assert!(matches!(MarketConfig::builtin("rggi"), Err(ConfigError::UnknownBuiltin(_))));
+    assert!(
+        eu.jurisdiction(&JurisdictionCode::new("AT").unwrap())
+            .is_some()
+    );
+    assert!(matches!(
+        MarketConfig::builtin("rggi"),
+        Err(ConfigError::UnknownBuiltin(_))
+    ));
 }
 
 #[test]
@@ -59,8 +65,13 @@ fn unknown_field_is_rejected_with_line() {
 
 #[test]
 fn wrong_type_is_rejected() {
-    let text = replaced("currency_minor_per_major = 100", "currency_minor_per_major = \"100\"");
-    let msg = MarketConfig::from_toml("test.toml", &text).unwrap_err().to_string();
+    let text = replaced(
+        "currency_minor_per_major = 100",
+        "currency_minor_per_major = \"100\"",
+    );
+    let msg = MarketConfig::from_toml("test.toml", &text)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("currency_minor_per_major"), "{msg}");
 }
 
@@ -74,8 +85,13 @@ fn duplicate_jurisdiction_is_rejected() {
 
 #[test]
 fn bad_month_day_is_rejected() {
-    let text = replaced("reporting_deadline = \"03-31\"", "reporting_deadline = \"02-30\"");
-    let msg = MarketConfig::from_toml("test.toml", &text).unwrap_err().to_string();
+    let text = replaced(
+        "reporting_deadline = \"03-31\"",
+        "reporting_deadline = \"02-30\"",
+    );
+    let msg = MarketConfig::from_toml("test.toml", &text)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("02-30"), "{msg}");
 }
 
@@ -89,7 +105,10 @@ fn gap_between_periods_is_rejected() {
 
 #[test]
 fn surrender_unit_type_must_exist() {
-    let text = replaced("surrender_unit_types = [\"CEA\"]", "surrender_unit_types = [\"CCER\"]");
+    let text = replaced(
+        "surrender_unit_types = [\"CEA\"]",
+        "surrender_unit_types = [\"CCER\"]",
+    );
     let (field, reason) = invalid_field(&text);
     assert_eq!(field, "compliance.obligations[0].surrender_unit_types[0]");
     assert_eq!(reason, "unknown unit type CCER");
@@ -97,7 +116,10 @@ fn surrender_unit_type_must_exist() {
 
 #[test]
 fn pollutant_in_tonnes_is_rejected() {
-    let text = replaced("kind = \"pollutant_right\"\nbase_unit = \"kg\"", "kind = \"pollutant_right\"\nbase_unit = \"t_co2e\"");
+    let text = replaced(
+        "kind = \"pollutant_right\"\nbase_unit = \"kg\"",
+        "kind = \"pollutant_right\"\nbase_unit = \"t_co2e\"",
+    );
     let (field, _) = invalid_field(&text);
     assert_eq!(field, "unit_types[1].base_unit");
 }
@@ -105,7 +127,9 @@ fn pollutant_in_tonnes_is_rejected() {
 #[test]
 fn invalid_code_names_the_rule() {
     let text = replaced("code = \"CN-AH\"", "code = \"anhui\"");
-    let msg = MarketConfig::from_toml("test.toml", &text).unwrap_err().to_string();
+    let msg = MarketConfig::from_toml("test.toml", &text)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("jurisdiction code"), "{msg}");
 }
 

@@ -64,13 +64,22 @@ impl std::fmt::Display for AuditFinding {
                 "conservation broken for {class}: issued {} != held {} + surrendered {} + cancelled {} + deleted {}",
                 t.issued, t.held, t.surrendered, t.cancelled, t.deleted
             ),
-            AuditFinding::SerialOverlap { class, first, second } => {
+            AuditFinding::SerialOverlap {
+                class,
+                first,
+                second,
+            } => {
                 write!(f, "serial blocks {first} and {second} of {class} overlap")
             }
             AuditFinding::SerialGap { class, range } => {
                 write!(f, "serials {range} of {class} are not held exactly once")
             }
-            AuditFinding::QuantityMismatch { account, class, recorded, in_blocks } => write!(
+            AuditFinding::QuantityMismatch {
+                account,
+                class,
+                recorded,
+                in_blocks,
+            } => write!(
                 f,
                 "account {account} records {recorded} units of {class} but its blocks hold {in_blocks}"
             ),
@@ -81,8 +90,14 @@ impl std::fmt::Display for AuditFinding {
 impl Ledger {
     /// Totals of every class by category, in class order.
     pub fn class_totals(&self) -> Vec<(UnitClass, ClassTotals)> {
-        let mut totals: Vec<ClassTotals> =
-            self.classes.iter().map(|c| ClassTotals { issued: c.issued, ..Default::default() }).collect();
+        let mut totals: Vec<ClassTotals> = self
+            .classes
+            .iter()
+            .map(|c| ClassTotals {
+                issued: c.issued,
+                ..Default::default()
+            })
+            .collect();
         for account in &self.accounts {
             for (class, holding) in &account.holdings {
                 let t = &mut totals[class.0 as usize];
@@ -95,7 +110,11 @@ impl Ledger {
                 *slot += holding.quantity();
             }
         }
-        self.classes.iter().map(|c| c.class.clone()).zip(totals).collect()
+        self.classes
+            .iter()
+            .map(|c| c.class.clone())
+            .zip(totals)
+            .collect()
     }
 
     /// Checks every ledger invariant from the blocks themselves: per class, conservation, serial
@@ -104,9 +123,14 @@ impl Ledger {
     pub fn audit(&self) -> Vec<AuditFinding> {
         let mut findings = Vec::new();
         for (class, totals) in self.class_totals() {
-            let accounted = [totals.held, totals.surrendered, totals.cancelled, totals.deleted]
-                .iter()
-                .try_fold(0u64, |sum, x| sum.checked_add(*x));
+            let accounted = [
+                totals.held,
+                totals.surrendered,
+                totals.cancelled,
+                totals.deleted,
+            ]
+            .iter()
+            .try_fold(0u64, |sum, x| sum.checked_add(*x));
             if accounted != Some(totals.issued) {
                 findings.push(AuditFinding::ConservationBroken { class, totals });
             }
@@ -123,7 +147,10 @@ impl Ledger {
                         in_blocks,
                     });
                 }
-                blocks_by_class.entry(class.0).or_default().extend(holding.blocks());
+                blocks_by_class
+                    .entry(class.0)
+                    .or_default()
+                    .extend(holding.blocks());
             }
         }
         for (i, record) in self.classes.iter().enumerate() {
@@ -144,23 +171,50 @@ impl Ledger {
 }
 
 /// Sorted `blocks` must tile `1..=issued` exactly.
-fn check_partition(class: &UnitClass, issued: u64, blocks: &[SerialRange], out: &mut Vec<AuditFinding>) {
+fn check_partition(
+    class: &UnitClass,
+    issued: u64,
+    blocks: &[SerialRange],
+    out: &mut Vec<AuditFinding>,
+) {
     let mut next = 1u64;
     let mut previous: Option<SerialRange> = None;
     for b in blocks {
         if b.first < next {
             if let Some(p) = previous {
-                out.push(AuditFinding::SerialOverlap { class: class.clone(), first: p, second: *b });
+                out.push(AuditFinding::SerialOverlap {
+                    class: class.clone(),
+                    first: p,
+                    second: *b,
+                });
             }
         } else if b.first > next {
-            out.push(AuditFinding::SerialGap { class: class.clone(), range: SerialRange { first: next, last: b.first - 1 } });
+            out.push(AuditFinding::SerialGap {
+                class: class.clone(),
+                range: SerialRange {
+                    first: next,
+                    last: b.first - 1,
+                },
+            });
         }
         next = next.max(b.last.saturating_add(1));
         previous = Some(*b);
     }
     if next <= issued {
-        out.push(AuditFinding::SerialGap { class: class.clone(), range: SerialRange { first: next, last: issued } });
+        out.push(AuditFinding::SerialGap {
+            class: class.clone(),
+            range: SerialRange {
+                first: next,
+                last: issued,
+            },
+        });
     } else if next > issued + 1 {
-        out.push(AuditFinding::SerialGap { class: class.clone(), range: SerialRange { first: issued + 1, last: next - 1 } });
+        out.push(AuditFinding::SerialGap {
+            class: class.clone(),
+            range: SerialRange {
+                first: issued + 1,
+                last: next - 1,
+            },
+        });
     }
 }

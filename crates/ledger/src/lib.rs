@@ -152,7 +152,11 @@ impl Ledger {
         }
         let no = AccountNo(u32::try_from(self.accounts.len()).expect("fewer than 2^32 accounts"));
         self.account_index.insert(spec.id.clone(), no);
-        self.accounts.push(Account { spec, status: AccountStatus::Open, holdings: BTreeMap::new() });
+        self.accounts.push(Account {
+            spec,
+            status: AccountStatus::Open,
+            holdings: BTreeMap::new(),
+        });
         Ok(no)
     }
 
@@ -178,7 +182,10 @@ impl Ledger {
 
     /// All accounts in opening order.
     pub fn accounts(&self) -> impl Iterator<Item = (AccountNo, &Account)> {
-        self.accounts.iter().enumerate().map(|(i, a)| (AccountNo(i as u32), a))
+        self.accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (AccountNo(i as u32), a))
     }
 
     /// The class number of `class`, if any unit of it was ever issued.
@@ -193,25 +200,44 @@ impl Ledger {
 
     /// All classes in first-issuance order.
     pub fn classes(&self) -> impl Iterator<Item = (ClassNo, &ClassRecord)> {
-        self.classes.iter().enumerate().map(|(i, c)| (ClassNo(i as u32), c))
+        self.classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (ClassNo(i as u32), c))
     }
 
     /// Units of `class` held by `account` (0 if the class was never issued).
     pub fn quantity(&self, account: AccountNo, class: &UnitClass) -> u64 {
-        self.class_no(class).map_or(0, |c| self.account(account).quantity(c))
+        self.class_no(class)
+            .map_or(0, |c| self.account(account).quantity(c))
     }
 
     /// Creates `quantity` new units of `class` with the next serials and puts them in `to`.
-    pub fn issue(&mut self, class: &UnitClass, quantity: u64, to: AccountNo) -> Result<SerialRange, LedgerError> {
+    pub fn issue(
+        &mut self,
+        class: &UnitClass,
+        quantity: u64,
+        to: AccountNo,
+    ) -> Result<SerialRange, LedgerError> {
         if quantity == 0 {
             return Err(LedgerError::ZeroQuantity);
         }
         let class_no = self.class_no_or_create(class);
         let record = &mut self.classes[class_no.0 as usize];
-        let last = record.issued.checked_add(quantity).ok_or(LedgerError::SerialOverflow(quantity))?;
-        let range = SerialRange { first: record.issued + 1, last };
+        let last = record
+            .issued
+            .checked_add(quantity)
+            .ok_or(LedgerError::SerialOverflow(quantity))?;
+        let range = SerialRange {
+            first: record.issued + 1,
+            last,
+        };
         record.issued = last;
-        self.accounts[to.0 as usize].holdings.entry(class_no).or_default().insert(range);
+        self.accounts[to.0 as usize]
+            .holdings
+            .entry(class_no)
+            .or_default()
+            .insert(range);
         Ok(range)
     }
 
@@ -256,13 +282,24 @@ impl Ledger {
             range,
         };
         let Some(class_no) = self.class_no(class) else {
-            return Err(not_held(ranges.first().copied().unwrap_or(SerialRange { first: 0, last: 0 })));
+            return Err(not_held(
+                ranges
+                    .first()
+                    .copied()
+                    .unwrap_or(SerialRange { first: 0, last: 0 }),
+            ));
         };
         let source = self.accounts[from.0 as usize].holdings.get(&class_no);
-        if let Some(r) = ranges.iter().find(|r| !source.is_some_and(|h| h.contains(**r))) {
+        if let Some(r) = ranges
+            .iter()
+            .find(|r| !source.is_some_and(|h| h.contains(**r)))
+        {
             return Err(not_held(*r));
         }
-        let holding = self.accounts[from.0 as usize].holdings.get_mut(&class_no).expect("checked above");
+        let holding = self.accounts[from.0 as usize]
+            .holdings
+            .get_mut(&class_no)
+            .expect("checked above");
         for r in ranges {
             holding.remove(*r);
         }
@@ -279,13 +316,18 @@ impl Ledger {
         }
         let no = ClassNo(u32::try_from(self.classes.len()).expect("fewer than 2^32 classes"));
         self.class_index.insert(class.clone(), no);
-        self.classes.push(ClassRecord { class: class.clone(), issued: 0 });
+        self.classes.push(ClassRecord {
+            class: class.clone(),
+            issued: 0,
+        });
         no
     }
 
     fn take_lowest(&mut self, from: AccountNo, class: ClassNo, quantity: u64) -> Vec<SerialRange> {
         let holdings = &mut self.accounts[from.0 as usize].holdings;
-        let holding = holdings.get_mut(&class).expect("caller checked the quantity");
+        let holding = holdings
+            .get_mut(&class)
+            .expect("caller checked the quantity");
         let ranges = holding.take_lowest(quantity);
         if holding.quantity() == 0 {
             holdings.remove(&class);
@@ -294,7 +336,10 @@ impl Ledger {
     }
 
     fn put(&mut self, to: AccountNo, class: ClassNo, ranges: &[SerialRange]) {
-        let holding = self.accounts[to.0 as usize].holdings.entry(class).or_default();
+        let holding = self.accounts[to.0 as usize]
+            .holdings
+            .entry(class)
+            .or_default();
         for r in ranges {
             holding.insert(*r);
         }

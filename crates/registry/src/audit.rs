@@ -7,9 +7,9 @@
 //! serial blocks disjoint and complete, no negative or empty holding) and that the compliance
 //! records agree with the units in the surrender accounts.
 
+use crate::command::Submission;
 use crate::journal::{JournalStore, StorageError, genesis_hash};
 use crate::state::{Applied, RegistryState};
-use crate::command::Submission;
 use yrd_config::MarketConfig;
 use yrd_ledger::ClassTotals;
 use yrd_types::{AccountKind, UnitClass};
@@ -71,10 +71,17 @@ pub fn audit<S: JournalStore>(store: &S) -> Result<AuditReport, StorageError> {
         if entry.prev_hash != head {
             report.find(format!("{at}: previous-hash link broken"));
         }
-        let recomputed =
-            crate::journal::JournalEntry::compute_hash(&entry.prev_hash, entry.seq, &entry.tx_id, &entry.command, &entry.effects);
+        let recomputed = crate::journal::JournalEntry::compute_hash(
+            &entry.prev_hash,
+            entry.seq,
+            &entry.tx_id,
+            &entry.command,
+            &entry.effects,
+        );
         if recomputed != entry.hash {
-            report.find(format!("{at}: stored hash does not match the entry's contents (altered after writing)"));
+            report.find(format!(
+                "{at}: stored hash does not match the entry's contents (altered after writing)"
+            ));
         }
         head = entry.hash;
         let submission: Submission = match serde_json::from_str(&entry.command) {
@@ -89,11 +96,21 @@ pub fn audit<S: JournalStore>(store: &S) -> Result<AuditReport, StorageError> {
             Ok(Applied::New { effects, .. }) => {
                 let replayed = serde_json::to_string(&effects).expect("effects serialise");
                 if replayed != entry.effects {
-                    report.find(format!("{at}: replay produces different effects than recorded"));
+                    report.find(format!(
+                        "{at}: replay produces different effects than recorded"
+                    ));
                 }
             }
-            Ok(Applied::Duplicate { seq }) => report.find(format!("{at}: transaction id already used by entry {seq}")),
-            Err(v) => report.find(format!("{at}: does not replay: {}", v.iter().map(|v| v.message.clone()).collect::<Vec<_>>().join("; "))),
+            Ok(Applied::Duplicate { seq }) => {
+                report.find(format!("{at}: transaction id already used by entry {seq}"))
+            }
+            Err(v) => report.find(format!(
+                "{at}: does not replay: {}",
+                v.iter()
+                    .map(|v| v.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
         }
         Ok(())
     })?;
@@ -111,7 +128,10 @@ fn check_holdings_positive(state: &RegistryState, report: &mut AuditReport) {
         for (class, holding) in account.holdings() {
             if holding.quantity() == 0 {
                 let class = &state.ledger().class(class).class;
-                report.find(format!("account {} keeps an empty holding of {class}", account.spec.id));
+                report.find(format!(
+                    "account {} keeps an empty holding of {class}",
+                    account.spec.id
+                ));
             }
         }
     }
@@ -126,12 +146,23 @@ fn check_surrenders_match_compliance(state: &RegistryState, report: &mut AuditRe
             .ledger()
             .accounts()
             .filter(|(_, a)| a.spec.kind == AccountKind::Surrender)
-            .flat_map(|(_, a)| a.holdings().map(|(c, h)| (c, h.quantity())).collect::<Vec<_>>())
-            .filter(|(c, _)| ob.surrender_unit_types.contains(&state.ledger().class(*c).class.unit_type))
+            .flat_map(|(_, a)| {
+                a.holdings()
+                    .map(|(c, h)| (c, h.quantity()))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|(c, _)| {
+                ob.surrender_unit_types
+                    .contains(&state.ledger().class(*c).class.unit_type)
+            })
             .map(|(_, q)| q)
             .sum();
-        let recorded: u64 =
-            state.compliance().years().filter(|(k, _)| k.obligation as usize == ob_index).map(|(_, y)| y.surrendered).sum();
+        let recorded: u64 = state
+            .compliance()
+            .years()
+            .filter(|(k, _)| k.obligation as usize == ob_index)
+            .map(|(_, y)| y.surrendered)
+            .sum();
         if in_accounts != recorded {
             report.find(format!(
                 "obligation {}: surrender accounts hold {in_accounts} units but compliance records {recorded} surrendered",

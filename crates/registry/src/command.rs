@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use yrd_compliance::{EmissionsSource, StatusCode};
 use yrd_types::{
-    AccountId, AccountKind, InstallationId, JurisdictionCode, Money, SerialRange, TransactionId, UnitClass,
-    UnitTypeCode, Vintage,
+    AccountId, AccountKind, InstallationId, JurisdictionCode, Money, SerialRange, TransactionId,
+    UnitClass, UnitTypeCode, Vintage,
 };
 
 /// A transaction submitted to the registry: the caller's idempotency id, the business date it

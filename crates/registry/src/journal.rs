@@ -30,7 +30,13 @@ pub struct JournalEntry {
 
 impl JournalEntry {
     /// The chained hash of an entry with these contents.
-    pub fn compute_hash(prev_hash: &[u8; 32], seq: u64, tx_id: &str, command: &str, effects: &str) -> [u8; 32] {
+    pub fn compute_hash(
+        prev_hash: &[u8; 32],
+        seq: u64,
+        tx_id: &str,
+        command: &str,
+        effects: &str,
+    ) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(prev_hash);
         h.update(seq.to_be_bytes());
@@ -66,7 +72,10 @@ pub trait JournalStore {
     fn append(&mut self, entries: &[JournalEntry]) -> Result<(), StorageError>;
 
     /// Calls `visit` with every stored entry in sequence order; stops at the first error.
-    fn scan(&self, visit: &mut dyn FnMut(JournalEntry) -> Result<(), StorageError>) -> Result<(), StorageError>;
+    fn scan(
+        &self,
+        visit: &mut dyn FnMut(JournalEntry) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>;
 
     /// The market configuration text the store was initialised with, if any.
     fn market_config(&self) -> Result<Option<String>, StorageError>;
@@ -101,13 +110,19 @@ impl JournalStore for MemoryStore {
         if let Some(first) = entries.first()
             && first.seq != expected
         {
-            return Err(StorageError(format!("append at seq {} but next is {expected}", first.seq)));
+            return Err(StorageError(format!(
+                "append at seq {} but next is {expected}",
+                first.seq
+            )));
         }
         self.entries.extend_from_slice(entries);
         Ok(())
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(JournalEntry) -> Result<(), StorageError>) -> Result<(), StorageError> {
+    fn scan(
+        &self,
+        visit: &mut dyn FnMut(JournalEntry) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
         self.entries.iter().try_for_each(|e| visit(e.clone()))
     }
 
@@ -117,7 +132,9 @@ impl JournalStore for MemoryStore {
 
     fn init_market_config(&mut self, text: &str) -> Result<(), StorageError> {
         if self.config.is_some() {
-            return Err(StorageError("store already bound to a market configuration".into()));
+            return Err(StorageError(
+                "store already bound to a market configuration".into(),
+            ));
         }
         self.config = Some(text.to_string());
         Ok(())

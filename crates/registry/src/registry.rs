@@ -21,7 +21,9 @@ pub enum OpenError {
     #[error("the data directory holds no registry; create one first (yrd-ets init)")]
     NotInitialised,
     /// The store is bound to another configuration.
-    #[error("the data directory was created for another market configuration ({stored}); refusing to open it as {given}")]
+    #[error(
+        "the data directory was created for another market configuration ({stored}); refusing to open it as {given}"
+    )]
     ConfigMismatch {
         /// Name of the stored market.
         stored: String,
@@ -61,7 +63,12 @@ pub struct Registry<S: JournalStore> {
 impl<S: JournalStore> Registry<S> {
     /// Initialises an empty store with a market configuration and opens the system accounts of
     /// every jurisdiction (transactions `genesis/{jurisdiction}`, dated `date`).
-    pub fn create(mut store: S, config_text: &str, source_name: &str, date: NaiveDate) -> Result<Self, OpenError> {
+    pub fn create(
+        mut store: S,
+        config_text: &str,
+        source_name: &str,
+        date: NaiveDate,
+    ) -> Result<Self, OpenError> {
         let config = MarketConfig::from_toml(source_name, config_text)?;
         store.init_market_config(config_text)?;
         let mut registry = Self::replay(store, config, config_text.to_string())?;
@@ -73,12 +80,18 @@ impl<S: JournalStore> Registry<S> {
             .map(|j| Submission {
                 id: TransactionId::new(format!("genesis/{}", j.code)).expect("valid id"),
                 date,
-                command: Command::OpenSystemAccounts { jurisdiction: j.code.clone() },
+                command: Command::OpenSystemAccounts {
+                    jurisdiction: j.code.clone(),
+                },
             })
             .collect();
         for result in registry.submit_batch(&genesis)? {
             if let Err(rejection) = result {
-                return Err(OpenError::Corrupt { seq: 0, tx_id: rejection.tx_id.clone(), reason: rejection.to_string() });
+                return Err(OpenError::Corrupt {
+                    seq: 0,
+                    tx_id: rejection.tx_id.clone(),
+                    reason: rejection.to_string(),
+                });
             }
         }
         Ok(registry)
@@ -94,13 +107,25 @@ impl<S: JournalStore> Registry<S> {
 
     /// Opens the store if initialised (checking it was created for the same market), else
     /// creates it.
-    pub fn open_or_create(store: S, config_text: &str, source_name: &str, date: NaiveDate) -> Result<Self, OpenError> {
+    pub fn open_or_create(
+        store: S,
+        config_text: &str,
+        source_name: &str,
+        date: NaiveDate,
+    ) -> Result<Self, OpenError> {
         match store.market_config()? {
             None => Self::create(store, config_text, source_name, date),
             Some(stored) if stored == config_text => Self::open(store),
             Some(stored) => {
-                let name = |t: &str| MarketConfig::from_toml("", t).map(|c| c.market.name).unwrap_or_else(|_| "?".into());
-                Err(OpenError::ConfigMismatch { stored: name(&stored), given: name(config_text) })
+                let name = |t: &str| {
+                    MarketConfig::from_toml("", t)
+                        .map(|c| c.market.name)
+                        .unwrap_or_else(|_| "?".into())
+                };
+                Err(OpenError::ConfigMismatch {
+                    stored: name(&stored),
+                    given: name(config_text),
+                })
             }
         }
     }
@@ -109,21 +134,32 @@ impl<S: JournalStore> Registry<S> {
         let mut state = RegistryState::new(config);
         let mut head = genesis_hash(&config_text);
         let mut corrupt: Option<OpenError> = None;
-        store.scan(&mut |entry| {
-            match replay_entry(&mut state, &head, &entry) {
-                Ok(()) => head = entry.hash,
-                Err(reason) => {
-                    corrupt = Some(OpenError::Corrupt { seq: entry.seq, tx_id: entry.tx_id.clone(), reason });
-                    return Err(StorageError("stopped at a corrupt entry".into()));
+        store
+            .scan(&mut |entry| {
+                match replay_entry(&mut state, &head, &entry) {
+                    Ok(()) => head = entry.hash,
+                    Err(reason) => {
+                        corrupt = Some(OpenError::Corrupt {
+                            seq: entry.seq,
+                            tx_id: entry.tx_id.clone(),
+                            reason,
+                        });
+                        return Err(StorageError("stopped at a corrupt entry".into()));
+                    }
                 }
-            }
-            Ok(())
-        })
-        .or_else(|e| if corrupt.is_some() { Ok(()) } else { Err(e) })?;
+                Ok(())
+            })
+            .or_else(|e| if corrupt.is_some() { Ok(()) } else { Err(e) })?;
         if let Some(e) = corrupt {
             return Err(e);
         }
-        Ok(Self { store, state, head, config_text, failed: None })
+        Ok(Self {
+            store,
+            state,
+            head,
+            config_text,
+            failed: None,
+        })
     }
 
     /// The current state (read-only).
@@ -143,16 +179,24 @@ impl<S: JournalStore> Registry<S> {
 
     /// Submits one transaction; see [`Registry::submit_batch`].
     pub fn submit(&mut self, submission: Submission) -> Result<SubmitResult, StorageError> {
-        Ok(self.submit_batch(std::slice::from_ref(&submission))?.pop().expect("one result per submission"))
+        Ok(self
+            .submit_batch(std::slice::from_ref(&submission))?
+            .pop()
+            .expect("one result per submission"))
     }
 
     /// Checks and applies each submission in order (later ones see the effects of earlier ones),
     /// then stores all accepted ones in one durable append. Returns one result per submission.
     /// Refused submissions change nothing. `Err` means the store failed: nothing of the batch is
     /// acknowledged, and the registry must be reopened.
-    pub fn submit_batch(&mut self, submissions: &[Submission]) -> Result<Vec<SubmitResult>, StorageError> {
+    pub fn submit_batch(
+        &mut self,
+        submissions: &[Submission],
+    ) -> Result<Vec<SubmitResult>, StorageError> {
         if let Some(e) = &self.failed {
-            return Err(StorageError(format!("registry stopped after a storage failure ({e}); reopen it")));
+            return Err(StorageError(format!(
+                "registry stopped after a storage failure ({e}); reopen it"
+            )));
         }
         let mut results = Vec::with_capacity(submissions.len());
         let mut entries = Vec::new();
@@ -161,9 +205,16 @@ impl<S: JournalStore> Registry<S> {
             let (command_json, content_hash) = RegistryState::canonical(submission);
             match self.state.apply(submission, content_hash) {
                 Ok(Applied::New { seq, effects }) => {
-                    let effects_json = serde_json::to_string(&effects).expect("effects always serialise");
+                    let effects_json =
+                        serde_json::to_string(&effects).expect("effects always serialise");
                     let tx_id = submission.id.to_string();
-                    let hash = JournalEntry::compute_hash(&self.head, seq, &tx_id, &command_json, &effects_json);
+                    let hash = JournalEntry::compute_hash(
+                        &self.head,
+                        seq,
+                        &tx_id,
+                        &command_json,
+                        &effects_json,
+                    );
                     entries.push(JournalEntry {
                         seq,
                         tx_id,
@@ -175,10 +226,21 @@ impl<S: JournalStore> Registry<S> {
                         recorded_at: now.clone(),
                     });
                     self.head = hash;
-                    results.push(Ok(Receipt { seq, duplicate: false, effects }));
+                    results.push(Ok(Receipt {
+                        seq,
+                        duplicate: false,
+                        effects,
+                    }));
                 }
-                Ok(Applied::Duplicate { seq }) => results.push(Ok(Receipt { seq, duplicate: true, effects: vec![] })),
-                Err(violations) => results.push(Err(Rejection { tx_id: submission.id.to_string(), violations })),
+                Ok(Applied::Duplicate { seq }) => results.push(Ok(Receipt {
+                    seq,
+                    duplicate: true,
+                    effects: vec![],
+                })),
+                Err(violations) => results.push(Err(Rejection {
+                    tx_id: submission.id.to_string(),
+                    violations,
+                })),
             }
         }
         if let Err(e) = self.store.append(&entries) {
@@ -190,26 +252,45 @@ impl<S: JournalStore> Registry<S> {
 }
 
 /// Checks one stored entry against the chain head and replays it into `state`.
-pub(crate) fn replay_entry(state: &mut RegistryState, head: &[u8; 32], entry: &JournalEntry) -> Result<(), String> {
+pub(crate) fn replay_entry(
+    state: &mut RegistryState,
+    head: &[u8; 32],
+    entry: &JournalEntry,
+) -> Result<(), String> {
     if entry.prev_hash != *head {
         return Err("previous-hash link broken".into());
     }
-    let expected = JournalEntry::compute_hash(head, entry.seq, &entry.tx_id, &entry.command, &entry.effects);
+    let expected = JournalEntry::compute_hash(
+        head,
+        entry.seq,
+        &entry.tx_id,
+        &entry.command,
+        &entry.effects,
+    );
     if entry.hash != expected {
         return Err("hash does not match the entry's contents".into());
     }
     if entry.seq != state.last_seq() + 1 {
         return Err(format!("sequence gap: expected {}", state.last_seq() + 1));
     }
-    let submission: Submission =
-        serde_json::from_str(&entry.command).map_err(|e| format!("stored command does not parse: {e}"))?;
+    let submission: Submission = serde_json::from_str(&entry.command)
+        .map_err(|e| format!("stored command does not parse: {e}"))?;
     if submission.id.as_str() != entry.tx_id {
-        return Err(format!("command id {} differs from the entry's tx_id", submission.id));
+        return Err(format!(
+            "command id {} differs from the entry's tx_id",
+            submission.id
+        ));
     }
     let (_, content_hash) = RegistryState::canonical(&submission);
     match state.apply(&submission, content_hash) {
         Ok(Applied::New { .. }) => Ok(()),
         Ok(Applied::Duplicate { seq }) => Err(format!("transaction id already applied as {seq}")),
-        Err(v) => Err(format!("no longer applies: {}", Rejection { tx_id: entry.tx_id.clone(), violations: v })),
+        Err(v) => Err(format!(
+            "no longer applies: {}",
+            Rejection {
+                tx_id: entry.tx_id.clone(),
+                violations: v
+            }
+        )),
     }
 }

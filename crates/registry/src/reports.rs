@@ -43,7 +43,11 @@ pub struct ComplianceRow {
 
 /// The public compliance table, optionally for one year and/or one jurisdiction, ordered by
 /// jurisdiction, installation, year.
-pub fn compliance_table(state: &RegistryState, year: Option<u16>, jurisdiction: Option<&JurisdictionCode>) -> Vec<ComplianceRow> {
+pub fn compliance_table(
+    state: &RegistryState,
+    year: Option<u16>,
+    jurisdiction: Option<&JurisdictionCode>,
+) -> Vec<ComplianceRow> {
     let comp = state.compliance();
     let obligations = &state.config().compliance.obligations;
     let mut rows: Vec<ComplianceRow> = comp
@@ -71,7 +75,14 @@ pub fn compliance_table(state: &RegistryState, year: Option<u16>, jurisdiction: 
             })
         })
         .collect();
-    rows.sort_by(|a, b| (&a.jurisdiction, &a.installation, a.year, &a.obligation).cmp(&(&b.jurisdiction, &b.installation, b.year, &b.obligation)));
+    rows.sort_by(|a, b| {
+        (&a.jurisdiction, &a.installation, a.year, &a.obligation).cmp(&(
+            &b.jurisdiction,
+            &b.installation,
+            b.year,
+            &b.obligation,
+        ))
+    });
     rows
 }
 
@@ -93,7 +104,11 @@ pub fn holdings(state: &RegistryState, account: &AccountId) -> Option<Vec<Holdin
     let mut rows: Vec<HoldingRow> = ledger
         .account(no)
         .holdings()
-        .map(|(c, h)| HoldingRow { class: ledger.class(c).class.clone(), quantity: h.quantity(), blocks: h.blocks().collect() })
+        .map(|(c, h)| HoldingRow {
+            class: ledger.class(c).class.clone(),
+            quantity: h.quantity(),
+            blocks: h.blocks().collect(),
+        })
         .collect();
     rows.sort_by(|a, b| a.class.cmp(&b.class));
     Some(rows)
@@ -137,7 +152,9 @@ pub fn supply(state: &RegistryState) -> Vec<SupplyRow> {
             deleted: t.deleted,
         })
         .collect();
-    rows.sort_by(|a, b| (&a.jurisdiction, &a.unit_type, a.vintage).cmp(&(&b.jurisdiction, &b.unit_type, b.vintage)));
+    rows.sort_by(|a, b| {
+        (&a.jurisdiction, &a.unit_type, a.vintage).cmp(&(&b.jurisdiction, &b.unit_type, b.vintage))
+    });
     rows
 }
 
@@ -170,19 +187,23 @@ pub struct JurisdictionSummary {
 pub fn jurisdiction_summaries(rows: &[ComplianceRow]) -> Vec<JurisdictionSummary> {
     let mut map: BTreeMap<(String, String, u16), JurisdictionSummary> = BTreeMap::new();
     for r in rows {
-        let s = map.entry((r.jurisdiction.clone(), r.obligation.clone(), r.year)).or_insert_with(|| JurisdictionSummary {
-            jurisdiction: r.jurisdiction.clone(),
-            obligation: r.obligation.clone(),
-            year: r.year,
-            ..Default::default()
-        });
+        let s = map
+            .entry((r.jurisdiction.clone(), r.obligation.clone(), r.year))
+            .or_insert_with(|| JurisdictionSummary {
+                jurisdiction: r.jurisdiction.clone(),
+                obligation: r.obligation.clone(),
+                year: r.year,
+                ..Default::default()
+            });
         s.installations += 1;
         s.allocated += r.allocated;
         s.verified += r.verified.unwrap_or(0);
         s.surrendered += r.surrendered;
         s.shortfall += r.shortfall;
         s.penalties = Money(s.penalties.0.saturating_add(r.penalty.0));
-        let code = r.status.map_or("none".to_string(), |c| c.as_str().to_string());
+        let code = r
+            .status
+            .map_or("none".to_string(), |c| c.as_str().to_string());
         *s.by_status.entry(code).or_default() += 1;
     }
     map.into_values().collect()

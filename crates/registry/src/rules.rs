@@ -66,21 +66,34 @@ pub enum RuleCode {
 impl RuleCode {
     /// The stable code, e.g. `INSUFFICIENT_HOLDINGS`.
     pub fn as_str(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     /// The regulation or practice the rule comes from, where one states it.
     pub fn source(self) -> Option<&'static str> {
         Some(match self {
             RuleCode::TransactionIdReused => "idempotent transactions (registry practice)",
-            RuleCode::AccountClosed | RuleCode::AccountNotEmpty => "EU Reg. 2019/1122 Art. 26 (account closure)",
-            RuleCode::HolderNotPermitted | RuleCode::TransferNotPermitted | RuleCode::ForeignUnitsInSystemAccount => {
+            RuleCode::AccountClosed | RuleCode::AccountNotEmpty => {
+                "EU Reg. 2019/1122 Art. 26 (account closure)"
+            }
+            RuleCode::HolderNotPermitted
+            | RuleCode::TransferNotPermitted
+            | RuleCode::ForeignUnitsInSystemAccount => {
                 "EU Reg. 389/2013 Art. 40-60 (which accounts may hold and receive which units); market configuration"
             }
-            RuleCode::NotInstallationAccount => "Directive 2003/87/EC Art. 12(3): the operator surrenders from its account",
-            RuleCode::UnitsNotEligible => "banking and borrowing rules of the trading periods (market configuration)",
+            RuleCode::NotInstallationAccount => {
+                "Directive 2003/87/EC Art. 12(3): the operator surrenders from its account"
+            }
+            RuleCode::UnitsNotEligible => {
+                "banking and borrowing rules of the trading periods (market configuration)"
+            }
             RuleCode::InsufficientHoldings => "no overdraft: units cannot be created by a transfer",
-            RuleCode::ReversalExceedsSurrender => "EU Reg. 2019/1122 Art. 68 (reversal of surrender)",
+            RuleCode::ReversalExceedsSurrender => {
+                "EU Reg. 2019/1122 Art. 68 (reversal of surrender)"
+            }
             _ => return None,
         })
     }
@@ -105,7 +118,11 @@ pub struct Violation {
 
 impl Violation {
     pub(crate) fn new(code: RuleCode, field: &'static str, message: impl Into<String>) -> Self {
-        Self { code, field, message: message.into() }
+        Self {
+            code,
+            field,
+            message: message.into(),
+        }
     }
 }
 

@@ -12,8 +12,8 @@ use yrd_compliance::{Compliance, ComplianceError, Installation, InstallationNo, 
 use yrd_config::{MarketConfig, UnitType};
 use yrd_ledger::{AccountNo, AccountSpec, AccountStatus, Ledger};
 use yrd_types::{
-    AccountId, AccountKind, InstallationId, JurisdictionCode, SerialRange, TransactionId, UnitClass, UnitTypeCode,
-    Vintage,
+    AccountId, AccountKind, InstallationId, JurisdictionCode, SerialRange, TransactionId,
+    UnitClass, UnitTypeCode, Vintage,
 };
 
 /// The suffixes of the system account ids, `{jurisdiction}-{suffix}`.
@@ -41,7 +41,10 @@ pub fn transfer_permitted(from: AccountKind, to: AccountKind) -> bool {
     matches!(
         (from, to),
         (OperatorHolding | Trading, OperatorHolding | Trading)
-            | (Auction, OperatorHolding | Trading | GovernmentHolding | Reserve)
+            | (
+                Auction,
+                OperatorHolding | Trading | GovernmentHolding | Reserve
+            )
             | (GovernmentHolding, Auction | Reserve)
             | (Reserve, GovernmentHolding | Auction)
     )
@@ -64,11 +67,14 @@ pub enum Applied {
     },
 }
 
+/// Serial ranges by unit class, in the order they were taken.
+type RangesByClass = Vec<(UnitClass, Vec<SerialRange>)>;
+
 #[derive(Debug, Clone)]
 struct SurrenderRecord {
     key: YearKey,
     /// Serials surrendered and not yet reversed, in surrender order.
-    remaining: Vec<(UnitClass, Vec<SerialRange>)>,
+    remaining: RangesByClass,
 }
 
 /// All registry state: configuration, ledger, compliance, and what idempotency needs.
@@ -130,7 +136,11 @@ impl RegistryState {
     /// Applies a submission whose canonical content hash is `content_hash`. A new id is checked
     /// and, if every rule passes, applied and given the next sequence number; a known id with the
     /// same content is a duplicate; with other content it is refused. On refusal nothing changed.
-    pub fn apply(&mut self, submission: &Submission, content_hash: [u8; 32]) -> Result<Applied, Vec<Violation>> {
+    pub fn apply(
+        &mut self,
+        submission: &Submission,
+        content_hash: [u8; 32],
+    ) -> Result<Applied, Vec<Violation>> {
         if let Some((seq, hash)) = self.seen.get(&submission.id) {
             if *hash == content_hash {
                 return Ok(Applied::Duplicate { seq: *seq });
@@ -138,45 +148,107 @@ impl RegistryState {
             return Err(vec![Violation::new(
                 RuleCode::TransactionIdReused,
                 "id",
-                format!("transaction id {} was used by transaction {seq} with different content", submission.id),
+                format!(
+                    "transaction id {} was used by transaction {seq} with different content",
+                    submission.id
+                ),
             )]);
         }
         let effects = self.execute(&submission.id, &submission.command)?;
         self.last_seq += 1;
-        self.seen.insert(submission.id.clone(), (self.last_seq, content_hash));
-        Ok(Applied::New { seq: self.last_seq, effects })
+        self.seen
+            .insert(submission.id.clone(), (self.last_seq, content_hash));
+        Ok(Applied::New {
+            seq: self.last_seq,
+            effects,
+        })
     }
 
-    fn execute(&mut self, tx: &TransactionId, command: &Command) -> Result<Vec<Effect>, Vec<Violation>> {
+    fn execute(
+        &mut self,
+        tx: &TransactionId,
+        command: &Command,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v: Violation| vec![v];
         match command {
-            Command::OpenSystemAccounts { jurisdiction } => self.open_system_accounts(jurisdiction).map_err(one),
-            Command::OpenAccount { account, kind, jurisdiction, holder_name } => {
-                self.open_account(account, *kind, jurisdiction, holder_name)
+            Command::OpenSystemAccounts { jurisdiction } => {
+                self.open_system_accounts(jurisdiction).map_err(one)
             }
+            Command::OpenAccount {
+                account,
+                kind,
+                jurisdiction,
+                holder_name,
+            } => self.open_account(account, *kind, jurisdiction, holder_name),
             Command::CloseAccount { account } => self.close_account(account).map_err(one),
-            Command::RegisterInstallation { installation, account, name, sector, first_year } => {
-                self.register_installation(installation, account, name, sector, *first_year)
+            Command::RegisterInstallation {
+                installation,
+                account,
+                name,
+                sector,
+                first_year,
+            } => self.register_installation(installation, account, name, sector, *first_year),
+            Command::SetInstallationActive {
+                installation,
+                from_year,
+                active,
+            } => {
+                let no = self
+                    .installation(installation, "installation")
+                    .map_err(one)?;
+                self.compliance
+                    .set_active(no, *from_year, *active)
+                    .map_err(|e| one(compliance_violation(e)))?;
+                Ok(vec![Effect::InstallationUpdated {
+                    installation: installation.clone(),
+                }])
             }
-            Command::SetInstallationActive { installation, from_year, active } => {
-                let no = self.installation(installation, "installation").map_err(one)?;
-                self.compliance.set_active(no, *from_year, *active).map_err(|e| one(compliance_violation(e)))?;
-                Ok(vec![Effect::InstallationUpdated { installation: installation.clone() }])
-            }
-            Command::Issue { jurisdiction, unit_type, vintage, quantity } => {
-                self.issue(jurisdiction, unit_type, *vintage, *quantity)
-            }
-            Command::Allocate { installation, unit_type, vintage, quantity } => {
-                self.allocate(installation, unit_type, *vintage, *quantity)
-            }
-            Command::Transfer { from, to, class, quantity } => self.transfer(from, to, class, *quantity),
-            Command::Surrender { installation, account, obligation, year, quantity } => {
-                self.surrender(tx, installation, account, obligation, *year, *quantity)
-            }
-            Command::ReverseSurrender { surrender, quantity } => self.reverse_surrender(surrender, *quantity),
-            Command::Delete { from, class, quantity } => self.retire(from, class, *quantity, AccountKind::Deletion),
-            Command::Cancel { from, class, quantity } => self.retire(from, class, *quantity, AccountKind::Cancellation),
-            Command::EnterEmissions { installation, obligation, year, quantity, source } => {
+            Command::Issue {
+                jurisdiction,
+                unit_type,
+                vintage,
+                quantity,
+            } => self.issue(jurisdiction, unit_type, *vintage, *quantity),
+            Command::Allocate {
+                installation,
+                unit_type,
+                vintage,
+                quantity,
+            } => self.allocate(installation, unit_type, *vintage, *quantity),
+            Command::Transfer {
+                from,
+                to,
+                class,
+                quantity,
+            } => self.transfer(from, to, class, *quantity),
+            Command::Surrender {
+                installation,
+                account,
+                obligation,
+                year,
+                quantity,
+            } => self.surrender(tx, installation, account, obligation, *year, *quantity),
+            Command::ReverseSurrender {
+                surrender,
+                quantity,
+            } => self.reverse_surrender(surrender, *quantity),
+            Command::Delete {
+                from,
+                class,
+                quantity,
+            } => self.retire(from, class, *quantity, AccountKind::Deletion),
+            Command::Cancel {
+                from,
+                class,
+                quantity,
+            } => self.retire(from, class, *quantity, AccountKind::Cancellation),
+            Command::EnterEmissions {
+                installation,
+                obligation,
+                year,
+                quantity,
+                source,
+            } => {
                 let key = self.year_key(installation, obligation, *year)?;
                 let rejudged = self
                     .compliance
@@ -188,66 +260,113 @@ impl RegistryState {
                     rejudged: rejudged.map(|s| s.code),
                 }])
             }
-            Command::SetNoObligation { installation, obligation, year, no_obligation } => {
+            Command::SetNoObligation {
+                installation,
+                obligation,
+                year,
+                no_obligation,
+            } => {
                 let key = self.year_key(installation, obligation, *year)?;
-                self.compliance.set_no_obligation(key, *no_obligation).map_err(|e| one(compliance_violation(e)))?;
-                Ok(vec![Effect::ComplianceUpdated { installation: installation.clone(), year: *year }])
+                self.compliance
+                    .set_no_obligation(key, *no_obligation)
+                    .map_err(|e| one(compliance_violation(e)))?;
+                Ok(vec![Effect::ComplianceUpdated {
+                    installation: installation.clone(),
+                    year: *year,
+                }])
             }
-            Command::SuspendProcess { installation, year, suspended } => {
-                let no = self.installation(installation, "installation").map_err(one)?;
-                self.compliance.set_suspended(no, *year, *suspended).map_err(|e| one(compliance_violation(e)))?;
-                Ok(vec![Effect::ComplianceUpdated { installation: installation.clone(), year: *year }])
+            Command::SuspendProcess {
+                installation,
+                year,
+                suspended,
+            } => {
+                let no = self
+                    .installation(installation, "installation")
+                    .map_err(one)?;
+                self.compliance
+                    .set_suspended(no, *year, *suspended)
+                    .map_err(|e| one(compliance_violation(e)))?;
+                Ok(vec![Effect::ComplianceUpdated {
+                    installation: installation.clone(),
+                    year: *year,
+                }])
             }
-            Command::ProcessDeadline { jurisdiction, obligation, year } => {
-                self.process_deadline(jurisdiction, obligation, *year)
-            }
+            Command::ProcessDeadline {
+                jurisdiction,
+                obligation,
+                year,
+            } => self.process_deadline(jurisdiction, obligation, *year),
         }
     }
 
     // ---- lookups: each returns the thing or the violation naming the field ----
 
     fn account(&self, id: &AccountId, field: &'static str) -> Checked<AccountNo> {
-        self.ledger
-            .find(id)
-            .ok_or_else(|| Violation::new(RuleCode::UnknownAccount, field, format!("no account {id}")))
+        self.ledger.find(id).ok_or_else(|| {
+            Violation::new(RuleCode::UnknownAccount, field, format!("no account {id}"))
+        })
     }
 
     fn open_account_no(&self, id: &AccountId, field: &'static str) -> Checked<AccountNo> {
         let no = self.account(id, field)?;
         if self.ledger.account(no).status == AccountStatus::Closed {
-            return Err(Violation::new(RuleCode::AccountClosed, field, format!("account {id} is closed")));
+            return Err(Violation::new(
+                RuleCode::AccountClosed,
+                field,
+                format!("account {id} is closed"),
+            ));
         }
         Ok(no)
     }
 
-    fn system_account(&self, jurisdiction: &JurisdictionCode, kind: AccountKind, field: &'static str) -> Checked<AccountNo> {
-        let id = system_account_id(jurisdiction, kind).expect("jurisdiction codes make valid account ids");
+    fn system_account(
+        &self,
+        jurisdiction: &JurisdictionCode,
+        kind: AccountKind,
+        field: &'static str,
+    ) -> Checked<AccountNo> {
+        let id = system_account_id(jurisdiction, kind)
+            .expect("jurisdiction codes make valid account ids");
         self.ledger.find(&id).ok_or_else(|| {
             Violation::new(
                 RuleCode::UnknownAccount,
                 field,
-                format!("no {kind} account {id}: the jurisdiction's system accounts were not opened"),
+                format!(
+                    "no {kind} account {id}: the jurisdiction's system accounts were not opened"
+                ),
             )
         })
     }
 
     fn installation(&self, id: &InstallationId, field: &'static str) -> Checked<InstallationNo> {
-        self.compliance
-            .find(id)
-            .ok_or_else(|| Violation::new(RuleCode::UnknownInstallation, field, format!("no installation {id}")))
+        self.compliance.find(id).ok_or_else(|| {
+            Violation::new(
+                RuleCode::UnknownInstallation,
+                field,
+                format!("no installation {id}"),
+            )
+        })
     }
 
     fn jurisdiction(&self, code: &JurisdictionCode, field: &'static str) -> Checked<()> {
         match self.config.jurisdiction(code) {
             Some(_) => Ok(()),
-            None => Err(Violation::new(RuleCode::UnknownJurisdiction, field, format!("jurisdiction {code} is not configured"))),
+            None => Err(Violation::new(
+                RuleCode::UnknownJurisdiction,
+                field,
+                format!("jurisdiction {code} is not configured"),
+            )),
         }
     }
 
     fn unit_type(&self, code: &UnitTypeCode, field: &'static str) -> Checked<&UnitType> {
-        self.config
-            .unit_type(code)
-            .ok_or_else(|| Violation::new(RuleCode::UnknownUnitType, field, format!("unit type {code} is not configured")))
+        self.config.unit_type(code).ok_or_else(|| {
+            Violation::new(
+                RuleCode::UnknownUnitType,
+                field,
+                format!("unit type {code} is not configured"),
+            )
+        })
     }
 
     fn obligation_index(&self, code: &UnitTypeCode, field: &'static str) -> Checked<u8> {
@@ -257,7 +376,13 @@ impl RegistryState {
             .iter()
             .position(|o| &o.code == code)
             .map(|i| i as u8)
-            .ok_or_else(|| Violation::new(RuleCode::UnknownObligation, field, format!("obligation {code} is not configured")))
+            .ok_or_else(|| {
+                Violation::new(
+                    RuleCode::UnknownObligation,
+                    field,
+                    format!("obligation {code} is not configured"),
+                )
+            })
     }
 
     fn class(&self, class: &UnitClass, field: &'static str) -> Checked<()> {
@@ -266,14 +391,29 @@ impl RegistryState {
         Ok(())
     }
 
-    fn year_key(&self, installation: &InstallationId, obligation: &UnitTypeCode, year: u16) -> Result<YearKey, Vec<Violation>> {
+    fn year_key(
+        &self,
+        installation: &InstallationId,
+        obligation: &UnitTypeCode,
+        year: u16,
+    ) -> Result<YearKey, Vec<Violation>> {
         let mut violations = Vec::new();
-        let no = self.installation(installation, "installation").map_err(|v| violations.push(v)).ok();
-        let ob = self.obligation_index(obligation, "obligation").map_err(|v| violations.push(v)).ok();
+        let no = self
+            .installation(installation, "installation")
+            .map_err(|v| violations.push(v))
+            .ok();
+        let ob = self
+            .obligation_index(obligation, "obligation")
+            .map_err(|v| violations.push(v))
+            .ok();
         match (no, ob) {
             (Some(no), Some(ob)) if violations.is_empty() => {
                 self.check_year(no, year, "year").map_err(|v| vec![v])?;
-                Ok(YearKey { installation: no, obligation: ob, year })
+                Ok(YearKey {
+                    installation: no,
+                    obligation: ob,
+                    year,
+                })
             }
             _ => Err(violations),
         }
@@ -281,14 +421,21 @@ impl RegistryState {
 
     fn check_year(&self, no: InstallationNo, year: u16, field: &'static str) -> Checked<()> {
         if self.config.compliance.period_of(year).is_none() {
-            return Err(Violation::new(RuleCode::YearOutsidePeriods, field, format!("year {year} lies outside every trading period")));
+            return Err(Violation::new(
+                RuleCode::YearOutsidePeriods,
+                field,
+                format!("year {year} lies outside every trading period"),
+            ));
         }
         let inst = self.compliance.installation(no);
         if year < inst.first_year {
             return Err(Violation::new(
                 RuleCode::YearBeforeInstallation,
                 field,
-                format!("installation {} has no obligation before {}; {year} given", inst.id, inst.first_year),
+                format!(
+                    "installation {} has no obligation before {}; {year} given",
+                    inst.id, inst.first_year
+                ),
             ));
         }
         Ok(())
@@ -296,12 +443,22 @@ impl RegistryState {
 
     fn positive(quantity: u64, field: &'static str) -> Checked<()> {
         if quantity == 0 {
-            return Err(Violation::new(RuleCode::ZeroQuantity, field, "quantity must be positive"));
+            return Err(Violation::new(
+                RuleCode::ZeroQuantity,
+                field,
+                "quantity must be positive",
+            ));
         }
         Ok(())
     }
 
-    fn holds(&self, account: AccountNo, class: &UnitClass, quantity: u64, field: &'static str) -> Checked<()> {
+    fn holds(
+        &self,
+        account: AccountNo,
+        class: &UnitClass,
+        quantity: u64,
+        field: &'static str,
+    ) -> Checked<()> {
         let held = self.ledger.quantity(account, class);
         if held < quantity {
             let id = &self.ledger.account(account).spec.id;
@@ -323,14 +480,20 @@ impl RegistryState {
             return Err(Violation::new(
                 RuleCode::HolderNotPermitted,
                 field,
-                format!("{} accounts may not hold {} units (account {})", spec.kind, class.unit_type, spec.id),
+                format!(
+                    "{} accounts may not hold {} units (account {})",
+                    spec.kind, class.unit_type, spec.id
+                ),
             ));
         }
         if spec.kind.is_system() && spec.jurisdiction != class.jurisdiction {
             return Err(Violation::new(
                 RuleCode::ForeignUnitsInSystemAccount,
                 field,
-                format!("{} account {} may hold only {} units, not {class}", spec.kind, spec.id, spec.jurisdiction),
+                format!(
+                    "{} account {} may hold only {} units, not {class}",
+                    spec.kind, spec.id, spec.jurisdiction
+                ),
             ));
         }
         Ok(())
@@ -340,14 +503,21 @@ impl RegistryState {
 
     fn open_system_accounts(&mut self, jurisdiction: &JurisdictionCode) -> Checked<Vec<Effect>> {
         self.jurisdiction(jurisdiction, "jurisdiction")?;
-        if self.system_account(jurisdiction, AccountKind::GovernmentHolding, "jurisdiction").is_ok() {
+        if self
+            .system_account(jurisdiction, AccountKind::GovernmentHolding, "jurisdiction")
+            .is_ok()
+        {
             return Err(Violation::new(
                 RuleCode::SystemAccountsExist,
                 "jurisdiction",
                 format!("system accounts of {jurisdiction} are already open"),
             ));
         }
-        let name = self.config.jurisdiction(jurisdiction).map(|j| j.name.clone()).unwrap_or_default();
+        let name = self
+            .config
+            .jurisdiction(jurisdiction)
+            .map(|j| j.name.clone())
+            .unwrap_or_default();
         let mut effects = Vec::new();
         for (kind, _) in SYSTEM_ACCOUNTS {
             let id = system_account_id(jurisdiction, kind).expect("valid id");
@@ -358,7 +528,9 @@ impl RegistryState {
                 holder_name: name.clone(),
                 installation: None,
             };
-            self.ledger.open_account(spec).expect("checked: ids of a new jurisdiction are free");
+            self.ledger
+                .open_account(spec)
+                .expect("checked: ids of a new jurisdiction are free");
             effects.push(Effect::AccountOpened { account: id, kind });
         }
         Ok(effects)
@@ -383,10 +555,18 @@ impl RegistryState {
             v.push(e);
         }
         if self.ledger.find(account).is_some() {
-            v.push(Violation::new(RuleCode::DuplicateAccount, "account", format!("account {account} already exists")));
+            v.push(Violation::new(
+                RuleCode::DuplicateAccount,
+                "account",
+                format!("account {account} already exists"),
+            ));
         }
         if holder_name.trim().is_empty() {
-            v.push(Violation::new(RuleCode::InvalidField, "holder_name", "must not be empty"));
+            v.push(Violation::new(
+                RuleCode::InvalidField,
+                "holder_name",
+                "must not be empty",
+            ));
         }
         if !v.is_empty() {
             return Err(v);
@@ -399,20 +579,33 @@ impl RegistryState {
             installation: None,
         };
         self.ledger.open_account(spec).expect("checked: id is free");
-        Ok(vec![Effect::AccountOpened { account: account.clone(), kind }])
+        Ok(vec![Effect::AccountOpened {
+            account: account.clone(),
+            kind,
+        }])
     }
 
     fn close_account(&mut self, account: &AccountId) -> Checked<Vec<Effect>> {
         let no = self.open_account_no(account, "account")?;
         let acc = self.ledger.account(no);
         if acc.spec.kind.is_system() {
-            return Err(Violation::new(RuleCode::SystemAccountKind, "account", format!("system account {account} cannot be closed")));
+            return Err(Violation::new(
+                RuleCode::SystemAccountKind,
+                "account",
+                format!("system account {account} cannot be closed"),
+            ));
         }
         if !acc.is_empty() {
-            return Err(Violation::new(RuleCode::AccountNotEmpty, "account", format!("account {account} still holds units")));
+            return Err(Violation::new(
+                RuleCode::AccountNotEmpty,
+                "account",
+                format!("account {account} still holds units"),
+            ));
         }
         self.ledger.close_account(no).expect("checked: empty");
-        Ok(vec![Effect::AccountClosed { account: account.clone() }])
+        Ok(vec![Effect::AccountClosed {
+            account: account.clone(),
+        }])
     }
 
     fn register_installation(
@@ -425,10 +618,18 @@ impl RegistryState {
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let mut v = Vec::new();
         if self.compliance.find(installation).is_some() {
-            v.push(Violation::new(RuleCode::DuplicateInstallation, "installation", format!("installation {installation} is already registered")));
+            v.push(Violation::new(
+                RuleCode::DuplicateInstallation,
+                "installation",
+                format!("installation {installation} is already registered"),
+            ));
         }
         if self.config.compliance.period_of(first_year).is_none() {
-            v.push(Violation::new(RuleCode::YearOutsidePeriods, "first_year", format!("year {first_year} lies outside every trading period")));
+            v.push(Violation::new(
+                RuleCode::YearOutsidePeriods,
+                "first_year",
+                format!("year {first_year} lies outside every trading period"),
+            ));
         }
         match self.open_account_no(account, "account") {
             Err(e) => v.push(e),
@@ -448,10 +649,22 @@ impl RegistryState {
         }
         let no = self.ledger.find(account).expect("checked");
         let jurisdiction = self.ledger.account(no).spec.jurisdiction.clone();
-        let inst = Installation::new(installation.clone(), account.clone(), jurisdiction, name.to_string(), sector.to_string(), first_year);
-        let inst_no = self.compliance.register(inst).map_err(|e| vec![compliance_violation(e)])?;
+        let inst = Installation::new(
+            installation.clone(),
+            account.clone(),
+            jurisdiction,
+            name.to_string(),
+            sector.to_string(),
+            first_year,
+        );
+        let inst_no = self
+            .compliance
+            .register(inst)
+            .map_err(|e| vec![compliance_violation(e)])?;
         self.linked.insert(no, inst_no);
-        Ok(vec![Effect::InstallationUpdated { installation: installation.clone() }])
+        Ok(vec![Effect::InstallationUpdated {
+            installation: installation.clone(),
+        }])
     }
 
     fn issue(
@@ -461,24 +674,47 @@ impl RegistryState {
         vintage: Vintage,
         quantity: u64,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
-        let class = UnitClass { jurisdiction: jurisdiction.clone(), unit_type: unit_type.clone(), vintage };
+        let class = UnitClass {
+            jurisdiction: jurisdiction.clone(),
+            unit_type: unit_type.clone(),
+            vintage,
+        };
         let mut v = Vec::new();
         let _ = self.class(&class, "unit_type").map_err(|e| v.push(e));
         let _ = Self::positive(quantity, "quantity").map_err(|e| v.push(e));
         if self.config.compliance.period_of(vintage.year()).is_none() {
-            v.push(Violation::new(RuleCode::YearOutsidePeriods, "vintage", format!("vintage {vintage} lies outside every trading period")));
+            v.push(Violation::new(
+                RuleCode::YearOutsidePeriods,
+                "vintage",
+                format!("vintage {vintage} lies outside every trading period"),
+            ));
         }
-        let issued = self.ledger.class_no(&class).map_or(0, |c| self.ledger.class(c).issued);
+        let issued = self
+            .ledger
+            .class_no(&class)
+            .map_or(0, |c| self.ledger.class(c).issued);
         if issued.checked_add(quantity).is_none() {
-            v.push(Violation::new(RuleCode::QuantityOverflow, "quantity", format!("{issued} issued + {quantity} overflows")));
+            v.push(Violation::new(
+                RuleCode::QuantityOverflow,
+                "quantity",
+                format!("{issued} issued + {quantity} overflows"),
+            ));
         }
         let gov = if v.is_empty() {
-            self.system_account(jurisdiction, AccountKind::GovernmentHolding, "jurisdiction").map_err(|e| vec![e])?
+            self.system_account(jurisdiction, AccountKind::GovernmentHolding, "jurisdiction")
+                .map_err(|e| vec![e])?
         } else {
             return Err(v);
         };
-        let range = self.ledger.issue(&class, quantity, gov).expect("checked: no overflow");
-        Ok(vec![Effect::Issued { to: self.ledger.account(gov).spec.id.clone(), class, range }])
+        let range = self
+            .ledger
+            .issue(&class, quantity, gov)
+            .expect("checked: no overflow");
+        Ok(vec![Effect::Issued {
+            to: self.ledger.account(gov).spec.id.clone(),
+            class,
+            range,
+        }])
     }
 
     fn allocate(
@@ -489,49 +725,102 @@ impl RegistryState {
         quantity: u64,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v| vec![v];
-        let inst_no = self.installation(installation, "installation").map_err(one)?;
+        let inst_no = self
+            .installation(installation, "installation")
+            .map_err(one)?;
         let inst = self.compliance.installation(inst_no).clone();
-        let to = self.open_account_no(&inst.account, "installation").map_err(one)?;
+        let to = self
+            .open_account_no(&inst.account, "installation")
+            .map_err(one)?;
         self.unit_type(unit_type, "unit_type").map_err(one)?;
         Self::positive(quantity, "quantity").map_err(one)?;
-        self.check_year(inst_no, vintage.year(), "vintage").map_err(one)?;
-        let class = UnitClass { jurisdiction: inst.jurisdiction.clone(), unit_type: unit_type.clone(), vintage };
+        self.check_year(inst_no, vintage.year(), "vintage")
+            .map_err(one)?;
+        let class = UnitClass {
+            jurisdiction: inst.jurisdiction.clone(),
+            unit_type: unit_type.clone(),
+            vintage,
+        };
         self.may_receive(to, &class, "installation").map_err(one)?;
-        let gov = self.system_account(&inst.jurisdiction, AccountKind::GovernmentHolding, "installation").map_err(one)?;
+        let gov = self
+            .system_account(
+                &inst.jurisdiction,
+                AccountKind::GovernmentHolding,
+                "installation",
+            )
+            .map_err(one)?;
         // The obligation this unit type discharges, if any, carries the allocation record and
         // any shortfall deduction owed for the year.
-        let obligation = self.config.compliance.obligations.iter().position(|o| o.surrender_unit_types.contains(unit_type));
-        let key = obligation.map(|o| YearKey { installation: inst_no, obligation: o as u8, year: vintage.year() });
+        let obligation = self
+            .config
+            .compliance
+            .obligations
+            .iter()
+            .position(|o| o.surrender_unit_types.contains(unit_type));
+        let key = obligation.map(|o| YearKey {
+            installation: inst_no,
+            obligation: o as u8,
+            year: vintage.year(),
+        });
         let deducted = key.map_or(0, |k| self.compliance.pending_deduction(k).min(quantity));
         let net = quantity - deducted;
         self.holds(gov, &class, net, "quantity").map_err(one)?;
         if let Some(k) = key {
-            self.compliance.record_allocation(k, net, deducted).map_err(|e| one(compliance_violation(e)))?;
+            self.compliance
+                .record_allocation(k, net, deducted)
+                .map_err(|e| one(compliance_violation(e)))?;
         }
         let mut effects = Vec::new();
         if deducted > 0 {
-            effects.push(Effect::AllocationDeducted { installation: installation.clone(), quantity: deducted });
+            effects.push(Effect::AllocationDeducted {
+                installation: installation.clone(),
+                quantity: deducted,
+            });
         }
         if net > 0 {
-            let ranges = self.ledger.move_units(gov, to, &class, net).expect("checked: holdings suffice");
-            effects.push(Effect::Moved { from: self.ledger.account(gov).spec.id.clone(), to: inst.account.clone(), class, ranges });
+            let ranges = self
+                .ledger
+                .move_units(gov, to, &class, net)
+                .expect("checked: holdings suffice");
+            effects.push(Effect::Moved {
+                from: self.ledger.account(gov).spec.id.clone(),
+                to: inst.account.clone(),
+                class,
+                ranges,
+            });
         }
         Ok(effects)
     }
 
-    fn transfer(&mut self, from: &AccountId, to: &AccountId, class: &UnitClass, quantity: u64) -> Result<Vec<Effect>, Vec<Violation>> {
+    fn transfer(
+        &mut self,
+        from: &AccountId,
+        to: &AccountId,
+        class: &UnitClass,
+        quantity: u64,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
         let mut v = Vec::new();
-        let from_no = self.open_account_no(from, "from").map_err(|e| v.push(e)).ok();
+        let from_no = self
+            .open_account_no(from, "from")
+            .map_err(|e| v.push(e))
+            .ok();
         let to_no = self.open_account_no(to, "to").map_err(|e| v.push(e)).ok();
         let _ = self.class(class, "class").map_err(|e| v.push(e));
         let _ = Self::positive(quantity, "quantity").map_err(|e| v.push(e));
         if from == to {
-            v.push(Violation::new(RuleCode::InvalidField, "to", format!("sender and receiver are the same account {from}")));
+            v.push(Violation::new(
+                RuleCode::InvalidField,
+                "to",
+                format!("sender and receiver are the same account {from}"),
+            ));
         }
         if let (Some(f), Some(t)) = (from_no, to_no)
             && v.is_empty()
         {
-            let (fk, tk) = (self.ledger.account(f).spec.kind, self.ledger.account(t).spec.kind);
+            let (fk, tk) = (
+                self.ledger.account(f).spec.kind,
+                self.ledger.account(t).spec.kind,
+            );
             if !transfer_permitted(fk, tk) {
                 v.push(Violation::new(
                     RuleCode::TransferNotPermitted,
@@ -540,18 +829,34 @@ impl RegistryState {
                 ));
             }
             let _ = self.may_receive(t, class, "to").map_err(|e| v.push(e));
-            let _ = self.holds(f, class, quantity, "quantity").map_err(|e| v.push(e));
+            let _ = self
+                .holds(f, class, quantity, "quantity")
+                .map_err(|e| v.push(e));
         }
         if !v.is_empty() {
             return Err(v);
         }
         let (f, t) = (from_no.expect("checked"), to_no.expect("checked"));
-        let ranges = self.ledger.move_units(f, t, class, quantity).expect("checked: holdings suffice");
-        Ok(vec![Effect::Moved { from: from.clone(), to: to.clone(), class: class.clone(), ranges }])
+        let ranges = self
+            .ledger
+            .move_units(f, t, class, quantity)
+            .expect("checked: holdings suffice");
+        Ok(vec![Effect::Moved {
+            from: from.clone(),
+            to: to.clone(),
+            class: class.clone(),
+            ranges,
+        }])
     }
 
     /// Eligible holdings of `account` for the obligation and year, oldest vintage first.
-    fn eligible_holdings(&self, account: AccountNo, inst: &Installation, obligation: u8, year: u16) -> Vec<(UnitClass, u64)> {
+    fn eligible_holdings(
+        &self,
+        account: AccountNo,
+        inst: &Installation,
+        obligation: u8,
+        year: u16,
+    ) -> Vec<(UnitClass, u64)> {
         let ob = &self.config.compliance.obligations[obligation as usize];
         let mut eligible: Vec<(UnitClass, u64)> = self
             .ledger
@@ -564,7 +869,13 @@ impl RegistryState {
                     && self.config.compliance.vintage_eligible(c.vintage, year)
             })
             .collect();
-        eligible.sort_by(|a, b| (a.0.vintage, &a.0.jurisdiction, &a.0.unit_type).cmp(&(b.0.vintage, &b.0.jurisdiction, &b.0.unit_type)));
+        eligible.sort_by(|a, b| {
+            (a.0.vintage, &a.0.jurisdiction, &a.0.unit_type).cmp(&(
+                b.0.vintage,
+                &b.0.jurisdiction,
+                &b.0.unit_type,
+            ))
+        });
         eligible
     }
 
@@ -585,23 +896,36 @@ impl RegistryState {
             return Err(one(Violation::new(
                 RuleCode::NotInstallationAccount,
                 "account",
-                format!("account {account} is not the operator holding account of installation {installation} ({})", inst.account),
+                format!(
+                    "account {account} is not the operator holding account of installation {installation} ({})",
+                    inst.account
+                ),
             )));
         }
         Self::positive(quantity, "quantity").map_err(one)?;
-        let to = self.system_account(&inst.jurisdiction, AccountKind::Surrender, "installation").map_err(one)?;
+        let to = self
+            .system_account(&inst.jurisdiction, AccountKind::Surrender, "installation")
+            .map_err(one)?;
         let eligible = self.eligible_holdings(from, &inst, key.obligation, year);
         let available: u64 = eligible.iter().map(|(_, q)| q).sum();
         if available < quantity {
-            let code = if available == 0 { RuleCode::UnitsNotEligible } else { RuleCode::InsufficientHoldings };
+            let code = if available == 0 {
+                RuleCode::UnitsNotEligible
+            } else {
+                RuleCode::InsufficientHoldings
+            };
             return Err(one(Violation::new(
                 code,
                 "quantity",
-                format!("account {account} holds {available} units eligible for {obligation} {year}; {quantity} requested"),
+                format!(
+                    "account {account} holds {available} units eligible for {obligation} {year}; {quantity} requested"
+                ),
             )));
         }
         // The compliance record is the step that can still fail; the moves cannot.
-        self.compliance.record_surrender(key, quantity).map_err(|e| one(compliance_violation(e)))?;
+        self.compliance
+            .record_surrender(key, quantity)
+            .map_err(|e| one(compliance_violation(e)))?;
         let to_id = self.ledger.account(to).spec.id.clone();
         let mut effects = Vec::new();
         let mut remaining_record = Vec::new();
@@ -611,56 +935,116 @@ impl RegistryState {
                 break;
             }
             let take = held.min(left);
-            let ranges = self.ledger.move_units(from, to, &class, take).expect("checked: eligible holdings suffice");
+            let ranges = self
+                .ledger
+                .move_units(from, to, &class, take)
+                .expect("checked: eligible holdings suffice");
             left -= take;
             remaining_record.push((class.clone(), ranges.clone()));
-            effects.push(Effect::Moved { from: account.clone(), to: to_id.clone(), class, ranges });
+            effects.push(Effect::Moved {
+                from: account.clone(),
+                to: to_id.clone(),
+                class,
+                ranges,
+            });
         }
-        self.surrenders.insert(tx.clone(), SurrenderRecord { key, remaining: remaining_record });
+        self.surrenders.insert(
+            tx.clone(),
+            SurrenderRecord {
+                key,
+                remaining: remaining_record,
+            },
+        );
         Ok(effects)
     }
 
-    fn reverse_surrender(&mut self, surrender: &TransactionId, quantity: u64) -> Result<Vec<Effect>, Vec<Violation>> {
+    fn reverse_surrender(
+        &mut self,
+        surrender: &TransactionId,
+        quantity: u64,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v| vec![v];
         let record = self.surrenders.get(surrender).cloned().ok_or_else(|| {
-            one(Violation::new(RuleCode::UnknownSurrender, "surrender", format!("no surrender transaction {surrender}")))
+            one(Violation::new(
+                RuleCode::UnknownSurrender,
+                "surrender",
+                format!("no surrender transaction {surrender}"),
+            ))
         })?;
         Self::positive(quantity, "quantity").map_err(one)?;
-        let remaining: u64 = record.remaining.iter().flat_map(|(_, r)| r.iter().map(SerialRange::len)).sum();
+        let remaining: u64 = record
+            .remaining
+            .iter()
+            .flat_map(|(_, r)| r.iter().map(SerialRange::len))
+            .sum();
         if quantity > remaining {
             return Err(one(Violation::new(
                 RuleCode::ReversalExceedsSurrender,
                 "quantity",
-                format!("surrender {surrender} has {remaining} units left to reverse; {quantity} requested"),
+                format!(
+                    "surrender {surrender} has {remaining} units left to reverse; {quantity} requested"
+                ),
             )));
         }
-        let inst = self.compliance.installation(record.key.installation).clone();
-        let to = self.open_account_no(&inst.account, "surrender").map_err(one)?;
-        let from = self.system_account(&inst.jurisdiction, AccountKind::Surrender, "surrender").map_err(one)?;
-        self.compliance.record_reversal(record.key, quantity).map_err(|e| one(compliance_violation(e)))?;
+        let inst = self
+            .compliance
+            .installation(record.key.installation)
+            .clone();
+        let to = self
+            .open_account_no(&inst.account, "surrender")
+            .map_err(one)?;
+        let from = self
+            .system_account(&inst.jurisdiction, AccountKind::Surrender, "surrender")
+            .map_err(one)?;
+        self.compliance
+            .record_reversal(record.key, quantity)
+            .map_err(|e| one(compliance_violation(e)))?;
         let (returned, kept) = split_from_end(&record.remaining, quantity);
         let from_id = self.ledger.account(from).spec.id.clone();
         let mut effects = Vec::new();
         for (class, ranges) in returned {
-            self.ledger.move_ranges(from, to, &class, &ranges).expect("surrendered serials stay in the surrender account");
-            effects.push(Effect::Moved { from: from_id.clone(), to: inst.account.clone(), class, ranges });
+            self.ledger
+                .move_ranges(from, to, &class, &ranges)
+                .expect("surrendered serials stay in the surrender account");
+            effects.push(Effect::Moved {
+                from: from_id.clone(),
+                to: inst.account.clone(),
+                class,
+                ranges,
+            });
         }
-        self.surrenders.get_mut(surrender).expect("present").remaining = kept;
+        self.surrenders
+            .get_mut(surrender)
+            .expect("present")
+            .remaining = kept;
         Ok(effects)
     }
 
-    fn retire(&mut self, from: &AccountId, class: &UnitClass, quantity: u64, into: AccountKind) -> Result<Vec<Effect>, Vec<Violation>> {
+    fn retire(
+        &mut self,
+        from: &AccountId,
+        class: &UnitClass,
+        quantity: u64,
+        into: AccountKind,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v| vec![v];
         let f = self.open_account_no(from, "from").map_err(one)?;
         self.class(class, "class").map_err(one)?;
         Self::positive(quantity, "quantity").map_err(one)?;
         let kind = self.ledger.account(f).spec.kind;
         let allowed = match into {
-            AccountKind::Deletion => matches!(kind, AccountKind::GovernmentHolding | AccountKind::Auction | AccountKind::Reserve),
+            AccountKind::Deletion => matches!(
+                kind,
+                AccountKind::GovernmentHolding | AccountKind::Auction | AccountKind::Reserve
+            ),
             _ => matches!(kind, AccountKind::OperatorHolding | AccountKind::Trading),
         };
         if !allowed {
-            let what = if into == AccountKind::Deletion { "deletion" } else { "voluntary cancellation" };
+            let what = if into == AccountKind::Deletion {
+                "deletion"
+            } else {
+                "voluntary cancellation"
+            };
             return Err(one(Violation::new(
                 RuleCode::TransferNotPermitted,
                 "from",
@@ -668,15 +1052,33 @@ impl RegistryState {
             )));
         }
         self.holds(f, class, quantity, "quantity").map_err(one)?;
-        let to = self.system_account(&class.jurisdiction, into, "class").map_err(one)?;
-        let ranges = self.ledger.move_units(f, to, class, quantity).expect("checked: holdings suffice");
-        Ok(vec![Effect::Moved { from: from.clone(), to: self.ledger.account(to).spec.id.clone(), class: class.clone(), ranges }])
+        let to = self
+            .system_account(&class.jurisdiction, into, "class")
+            .map_err(one)?;
+        let ranges = self
+            .ledger
+            .move_units(f, to, class, quantity)
+            .expect("checked: holdings suffice");
+        Ok(vec![Effect::Moved {
+            from: from.clone(),
+            to: self.ledger.account(to).spec.id.clone(),
+            class: class.clone(),
+            ranges,
+        }])
     }
 
-    fn process_deadline(&mut self, jurisdiction: &JurisdictionCode, obligation: &UnitTypeCode, year: u16) -> Result<Vec<Effect>, Vec<Violation>> {
+    fn process_deadline(
+        &mut self,
+        jurisdiction: &JurisdictionCode,
+        obligation: &UnitTypeCode,
+        year: u16,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v| vec![v];
-        self.jurisdiction(jurisdiction, "jurisdiction").map_err(one)?;
-        let ob = self.obligation_index(obligation, "obligation").map_err(one)?;
+        self.jurisdiction(jurisdiction, "jurisdiction")
+            .map_err(one)?;
+        let ob = self
+            .obligation_index(obligation, "obligation")
+            .map_err(one)?;
         let decided = self
             .compliance
             .process_deadline(jurisdiction, ob, obligation.as_str(), year)
@@ -699,9 +1101,9 @@ impl RegistryState {
 fn split_from_end(
     remaining: &[(UnitClass, Vec<SerialRange>)],
     quantity: u64,
-) -> (Vec<(UnitClass, Vec<SerialRange>)>, Vec<(UnitClass, Vec<SerialRange>)>) {
-    let mut kept: Vec<(UnitClass, Vec<SerialRange>)> = remaining.to_vec();
-    let mut returned: Vec<(UnitClass, Vec<SerialRange>)> = Vec::new();
+) -> (RangesByClass, RangesByClass) {
+    let mut kept: RangesByClass = remaining.to_vec();
+    let mut returned: RangesByClass = Vec::new();
     let mut left = quantity;
     while left > 0 {
         let (class, ranges) = kept.last_mut().expect("quantity <= remaining");
@@ -710,7 +1112,16 @@ fn split_from_end(
             (range, None)
         } else {
             let split = range.last - left + 1;
-            (SerialRange { first: split, last: range.last }, Some(SerialRange { first: range.first, last: split - 1 }))
+            (
+                SerialRange {
+                    first: split,
+                    last: range.last,
+                },
+                Some(SerialRange {
+                    first: range.first,
+                    last: split - 1,
+                }),
+            )
         };
         left -= back.len();
         if let Some(k) = keep {
@@ -729,11 +1140,15 @@ fn split_from_end(
 
 fn compliance_violation(e: ComplianceError) -> Violation {
     let (code, field) = match &e {
-        ComplianceError::DuplicateInstallation(_) => (RuleCode::DuplicateInstallation, "installation"),
+        ComplianceError::DuplicateInstallation(_) => {
+            (RuleCode::DuplicateInstallation, "installation")
+        }
         ComplianceError::YearOutsidePeriods(_) => (RuleCode::YearOutsidePeriods, "year"),
         ComplianceError::BeforeFirstYear { .. } => (RuleCode::YearBeforeInstallation, "year"),
         ComplianceError::AlreadyProcessed { .. } => (RuleCode::DeadlineAlreadyProcessed, "year"),
-        ComplianceError::ReversalExceedsSurrender { .. } => (RuleCode::ReversalExceedsSurrender, "quantity"),
+        ComplianceError::ReversalExceedsSurrender { .. } => {
+            (RuleCode::ReversalExceedsSurrender, "quantity")
+        }
         ComplianceError::Overflow(_) => (RuleCode::QuantityOverflow, "quantity"),
     };
     Violation::new(code, field, e.to_string())

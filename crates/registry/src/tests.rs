@@ -5,7 +5,10 @@ use super::*;
 use crate::audit::audit;
 use chrono::NaiveDate;
 use yrd_compliance::{EmissionsSource, StatusCode};
-use yrd_types::{AccountId, AccountKind, InstallationId, JurisdictionCode, TransactionId, UnitClass, UnitTypeCode, Vintage};
+use yrd_types::{
+    AccountId, AccountKind, InstallationId, JurisdictionCode, TransactionId, UnitClass,
+    UnitTypeCode, Vintage,
+};
 
 const YRD: &str = include_str!("../../../config/yrd.toml");
 
@@ -14,7 +17,11 @@ fn date() -> NaiveDate {
 }
 
 fn sub(id: &str, command: Command) -> Submission {
-    Submission { id: TransactionId::new(id).unwrap(), date: date(), command }
+    Submission {
+        id: TransactionId::new(id).unwrap(),
+        date: date(),
+        command,
+    }
 }
 
 fn acc(s: &str) -> AccountId {
@@ -30,7 +37,11 @@ fn inst(s: &str) -> InstallationId {
     InstallationId::new(s).unwrap()
 }
 fn cea(j: &str, vintage: u16) -> UnitClass {
-    UnitClass { jurisdiction: jur(j), unit_type: ut("CEA"), vintage: Vintage::new(vintage).unwrap() }
+    UnitClass {
+        jurisdiction: jur(j),
+        unit_type: ut("CEA"),
+        vintage: Vintage::new(vintage).unwrap(),
+    }
 }
 
 /// A YRD registry with installation P1 (Shanghai, account OP-1) holding 1,000 t of 2019 CEA,
@@ -38,13 +49,71 @@ fn cea(j: &str, vintage: u16) -> UnitClass {
 fn fixture() -> Registry<MemoryStore> {
     let mut r = Registry::create(MemoryStore::new(), YRD, "yrd.toml", date()).unwrap();
     let setup = vec![
-        sub("a1", Command::OpenAccount { account: acc("OP-1"), kind: AccountKind::OperatorHolding, jurisdiction: jur("CN-SH"), holder_name: "Plant 1 Co".into() }),
-        sub("a2", Command::OpenAccount { account: acc("OP-2"), kind: AccountKind::OperatorHolding, jurisdiction: jur("CN-JS"), holder_name: "Plant 2 Co".into() }),
-        sub("a3", Command::OpenAccount { account: acc("TR-1"), kind: AccountKind::Trading, jurisdiction: jur("CN-SH"), holder_name: "Trader".into() }),
-        sub("i1", Command::RegisterInstallation { installation: inst("P1"), account: acc("OP-1"), name: "Plant 1".into(), sector: "POWER".into(), first_year: 2019 }),
-        sub("i2", Command::RegisterInstallation { installation: inst("P2"), account: acc("OP-2"), name: "Plant 2".into(), sector: "STEEL".into(), first_year: 2019 }),
-        sub("iss", Command::Issue { jurisdiction: jur("CN-SH"), unit_type: ut("CEA"), vintage: Vintage::new(2019).unwrap(), quantity: 10_000 }),
-        sub("alloc", Command::Allocate { installation: inst("P1"), unit_type: ut("CEA"), vintage: Vintage::new(2019).unwrap(), quantity: 1_000 }),
+        sub(
+            "a1",
+            Command::OpenAccount {
+                account: acc("OP-1"),
+                kind: AccountKind::OperatorHolding,
+                jurisdiction: jur("CN-SH"),
+                holder_name: "Plant 1 Co".into(),
+            },
+        ),
+        sub(
+            "a2",
+            Command::OpenAccount {
+                account: acc("OP-2"),
+                kind: AccountKind::OperatorHolding,
+                jurisdiction: jur("CN-JS"),
+                holder_name: "Plant 2 Co".into(),
+            },
+        ),
+        sub(
+            "a3",
+            Command::OpenAccount {
+                account: acc("TR-1"),
+                kind: AccountKind::Trading,
+                jurisdiction: jur("CN-SH"),
+                holder_name: "Trader".into(),
+            },
+        ),
+        sub(
+            "i1",
+            Command::RegisterInstallation {
+                installation: inst("P1"),
+                account: acc("OP-1"),
+                name: "Plant 1".into(),
+                sector: "POWER".into(),
+                first_year: 2019,
+            },
+        ),
+        sub(
+            "i2",
+            Command::RegisterInstallation {
+                installation: inst("P2"),
+                account: acc("OP-2"),
+                name: "Plant 2".into(),
+                sector: "STEEL".into(),
+                first_year: 2019,
+            },
+        ),
+        sub(
+            "iss",
+            Command::Issue {
+                jurisdiction: jur("CN-SH"),
+                unit_type: ut("CEA"),
+                vintage: Vintage::new(2019).unwrap(),
+                quantity: 10_000,
+            },
+        ),
+        sub(
+            "alloc",
+            Command::Allocate {
+                installation: inst("P1"),
+                unit_type: ut("CEA"),
+                vintage: Vintage::new(2019).unwrap(),
+                quantity: 1_000,
+            },
+        ),
     ];
     for result in r.submit_batch(&setup).unwrap() {
         result.unwrap();
@@ -56,8 +125,16 @@ fn refused(r: &mut Registry<MemoryStore>, id: &str, command: Command) -> Rejecti
     let before = r.state().last_seq();
     let holdings_before = r.state().ledger().class_totals();
     let rejection = r.submit(sub(id, command)).unwrap().unwrap_err();
-    assert_eq!(r.state().last_seq(), before, "a refusal must not journal anything");
-    assert_eq!(r.state().ledger().class_totals(), holdings_before, "a refusal must not move units");
+    assert_eq!(
+        r.state().last_seq(),
+        before,
+        "a refusal must not journal anything"
+    );
+    assert_eq!(
+        r.state().ledger().class_totals(),
+        holdings_before,
+        "a refusal must not move units"
+    );
     rejection
 }
 
@@ -71,7 +148,10 @@ fn allocation_moves_serials_from_the_government_account() {
     let rows = reports::holdings(r.state(), &acc("OP-1")).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].quantity, 1_000);
-    assert_eq!((rows[0].blocks[0].first, rows[0].blocks[0].last), (1, 1_000));
+    assert_eq!(
+        (rows[0].blocks[0].first, rows[0].blocks[0].last),
+        (1, 1_000)
+    );
     let gov = reports::holdings(r.state(), &acc("CN-SH-GOV")).unwrap();
     assert_eq!((gov[0].quantity, gov[0].blocks[0].first), (9_000, 1_001));
 }
@@ -79,52 +159,167 @@ fn allocation_moves_serials_from_the_government_account() {
 #[test]
 fn transfer_beyond_holdings_is_refused() {
     let mut r = fixture();
-    let rej = refused(&mut r, "t1", Command::Transfer { from: acc("OP-1"), to: acc("TR-1"), class: cea("CN-SH", 2019), quantity: 1_001 });
+    let rej = refused(
+        &mut r,
+        "t1",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            quantity: 1_001,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::InsufficientHoldings]);
-    assert_eq!(rej.violations[0].message, "account OP-1 holds 1000 units of CN-SH/CEA/2019; 1001 requested");
+    assert_eq!(
+        rej.violations[0].message,
+        "account OP-1 holds 1000 units of CN-SH/CEA/2019; 1001 requested"
+    );
     assert_eq!(rej.violations[0].field, "quantity");
 }
 
 #[test]
 fn zero_and_overflowing_quantities_are_refused() {
     let mut r = fixture();
-    let rej = refused(&mut r, "t0", Command::Transfer { from: acc("OP-1"), to: acc("TR-1"), class: cea("CN-SH", 2019), quantity: 0 });
+    let rej = refused(
+        &mut r,
+        "t0",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            quantity: 0,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::ZeroQuantity]);
-    let rej = refused(&mut r, "big", Command::Issue { jurisdiction: jur("CN-SH"), unit_type: ut("CEA"), vintage: Vintage::new(2019).unwrap(), quantity: u64::MAX });
+    let rej = refused(
+        &mut r,
+        "big",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("CEA"),
+            vintage: Vintage::new(2019).unwrap(),
+            quantity: u64::MAX,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::QuantityOverflow]);
 }
 
 #[test]
 fn unknown_names_are_refused_each_naming_its_field() {
     let mut r = fixture();
-    let rej = refused(&mut r, "u1", Command::Transfer { from: acc("NOPE"), to: acc("TR-1"), class: cea("CN-XX", 2019), quantity: 5 });
-    assert_eq!(codes(&rej), vec![RuleCode::UnknownAccount, RuleCode::UnknownJurisdiction]);
+    let rej = refused(
+        &mut r,
+        "u1",
+        Command::Transfer {
+            from: acc("NOPE"),
+            to: acc("TR-1"),
+            class: cea("CN-XX", 2019),
+            quantity: 5,
+        },
+    );
+    assert_eq!(
+        codes(&rej),
+        vec![RuleCode::UnknownAccount, RuleCode::UnknownJurisdiction]
+    );
     assert_eq!(rej.violations[0].field, "from");
-    let rej = refused(&mut r, "u2", Command::Issue { jurisdiction: jur("CN-SH"), unit_type: ut("CCER"), vintage: Vintage::new(2019).unwrap(), quantity: 5 });
+    let rej = refused(
+        &mut r,
+        "u2",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("CCER"),
+            vintage: Vintage::new(2019).unwrap(),
+            quantity: 5,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::UnknownUnitType]);
-    let rej = refused(&mut r, "u3", Command::Issue { jurisdiction: jur("CN-SH"), unit_type: ut("CEA"), vintage: Vintage::new(2050).unwrap(), quantity: 5 });
+    let rej = refused(
+        &mut r,
+        "u3",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("CEA"),
+            vintage: Vintage::new(2050).unwrap(),
+            quantity: 5,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::YearOutsidePeriods]);
-    let rej = refused(&mut r, "u4", Command::EnterEmissions { installation: inst("P9"), obligation: ut("CO2E"), year: 2019, quantity: 1, source: EmissionsSource::Verifier });
+    let rej = refused(
+        &mut r,
+        "u4",
+        Command::EnterEmissions {
+            installation: inst("P9"),
+            obligation: ut("CO2E"),
+            year: 2019,
+            quantity: 1,
+            source: EmissionsSource::Verifier,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::UnknownInstallation]);
 }
 
 #[test]
 fn surrender_from_another_account_is_refused() {
     let mut r = fixture();
-    let rej = refused(&mut r, "s1", Command::Surrender { installation: inst("P1"), account: acc("TR-1"), obligation: ut("CO2E"), year: 2019, quantity: 10 });
+    let rej = refused(
+        &mut r,
+        "s1",
+        Command::Surrender {
+            installation: inst("P1"),
+            account: acc("TR-1"),
+            obligation: ut("CO2E"),
+            year: 2019,
+            quantity: 10,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::NotInstallationAccount]);
-    assert!(rej.to_string().contains("Directive 2003/87/EC Art. 12(3)"), "{rej}");
+    assert!(
+        rej.to_string().contains("Directive 2003/87/EC Art. 12(3)"),
+        "{rej}"
+    );
 }
 
 #[test]
 fn closed_account_can_neither_send_nor_receive() {
     let mut r = fixture();
-    r.submit(sub("open", Command::OpenAccount { account: acc("TR-2"), kind: AccountKind::Trading, jurisdiction: jur("CN-SH"), holder_name: "T2".into() })).unwrap().unwrap();
-    r.submit(sub("close", Command::CloseAccount { account: acc("TR-2") })).unwrap().unwrap();
-    let rej = refused(&mut r, "t", Command::Transfer { from: acc("OP-1"), to: acc("TR-2"), class: cea("CN-SH", 2019), quantity: 5 });
+    r.submit(sub(
+        "open",
+        Command::OpenAccount {
+            account: acc("TR-2"),
+            kind: AccountKind::Trading,
+            jurisdiction: jur("CN-SH"),
+            holder_name: "T2".into(),
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    r.submit(sub(
+        "close",
+        Command::CloseAccount {
+            account: acc("TR-2"),
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    let rej = refused(
+        &mut r,
+        "t",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("TR-2"),
+            class: cea("CN-SH", 2019),
+            quantity: 5,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::AccountClosed]);
     // A holding account cannot be closed while it holds units.
-    let rej = refused(&mut r, "c", Command::CloseAccount { account: acc("OP-1") });
+    let rej = refused(
+        &mut r,
+        "c",
+        Command::CloseAccount {
+            account: acc("OP-1"),
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::AccountNotEmpty]);
 }
 
@@ -132,34 +327,123 @@ fn closed_account_can_neither_send_nor_receive() {
 fn account_kinds_limit_what_they_hold_and_receive() {
     let mut r = fixture();
     // Pollutant rights may not be held by trading accounts (yrd.toml holders).
-    r.submit(sub("cod", Command::Issue { jurisdiction: jur("CN-SH"), unit_type: ut("COD"), vintage: Vintage::new(2019).unwrap(), quantity: 5_000 })).unwrap().unwrap();
-    r.submit(sub("codalloc", Command::Allocate { installation: inst("P1"), unit_type: ut("COD"), vintage: Vintage::new(2019).unwrap(), quantity: 500 })).unwrap().unwrap();
-    let cod = UnitClass { jurisdiction: jur("CN-SH"), unit_type: ut("COD"), vintage: Vintage::new(2019).unwrap() };
-    let rej = refused(&mut r, "t1", Command::Transfer { from: acc("OP-1"), to: acc("TR-1"), class: cod, quantity: 10 });
+    r.submit(sub(
+        "cod",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("COD"),
+            vintage: Vintage::new(2019).unwrap(),
+            quantity: 5_000,
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    r.submit(sub(
+        "codalloc",
+        Command::Allocate {
+            installation: inst("P1"),
+            unit_type: ut("COD"),
+            vintage: Vintage::new(2019).unwrap(),
+            quantity: 500,
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    let cod = UnitClass {
+        jurisdiction: jur("CN-SH"),
+        unit_type: ut("COD"),
+        vintage: Vintage::new(2019).unwrap(),
+    };
+    let rej = refused(
+        &mut r,
+        "t1",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("TR-1"),
+            class: cod,
+            quantity: 10,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::HolderNotPermitted]);
     // A transfer cannot reach a surrender account or take from a government account.
-    let rej = refused(&mut r, "t2", Command::Transfer { from: acc("OP-1"), to: acc("CN-SH-SURRENDER"), class: cea("CN-SH", 2019), quantity: 10 });
+    let rej = refused(
+        &mut r,
+        "t2",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("CN-SH-SURRENDER"),
+            class: cea("CN-SH", 2019),
+            quantity: 10,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::TransferNotPermitted]);
-    let rej = refused(&mut r, "t3", Command::Transfer { from: acc("CN-SH-GOV"), to: acc("TR-1"), class: cea("CN-SH", 2019), quantity: 10 });
+    let rej = refused(
+        &mut r,
+        "t3",
+        Command::Transfer {
+            from: acc("CN-SH-GOV"),
+            to: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            quantity: 10,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::TransferNotPermitted]);
     // Jiangsu's auction account may not receive Shanghai's units.
-    let rej = refused(&mut r, "t4", Command::Transfer { from: acc("CN-SH-GOV"), to: acc("CN-JS-AUCTION"), class: cea("CN-SH", 2019), quantity: 10 });
+    let rej = refused(
+        &mut r,
+        "t4",
+        Command::Transfer {
+            from: acc("CN-SH-GOV"),
+            to: acc("CN-JS-AUCTION"),
+            class: cea("CN-SH", 2019),
+            quantity: 10,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::ForeignUnitsInSystemAccount]);
     // System accounts are not opened by hand.
-    let rej = refused(&mut r, "o", Command::OpenAccount { account: acc("X-GOV"), kind: AccountKind::GovernmentHolding, jurisdiction: jur("CN-SH"), holder_name: "x".into() });
+    let rej = refused(
+        &mut r,
+        "o",
+        Command::OpenAccount {
+            account: acc("X-GOV"),
+            kind: AccountKind::GovernmentHolding,
+            jurisdiction: jur("CN-SH"),
+            holder_name: "x".into(),
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::SystemAccountKind]);
 }
 
 #[test]
 fn idempotency_same_content_once_different_content_refused() {
     let mut r = fixture();
-    let t = Command::Transfer { from: acc("OP-1"), to: acc("TR-1"), class: cea("CN-SH", 2019), quantity: 100 };
+    let t = Command::Transfer {
+        from: acc("OP-1"),
+        to: acc("TR-1"),
+        class: cea("CN-SH", 2019),
+        quantity: 100,
+    };
     let first = r.submit(sub("t-100", t.clone())).unwrap().unwrap();
     let again = r.submit(sub("t-100", t)).unwrap().unwrap();
     assert!(!first.duplicate && again.duplicate);
     assert_eq!(first.seq, again.seq);
-    assert_eq!(r.state().ledger().quantity(r.state().ledger().find(&acc("TR-1")).unwrap(), &cea("CN-SH", 2019)), 100);
-    let rej = refused(&mut r, "t-100", Command::Transfer { from: acc("OP-1"), to: acc("TR-1"), class: cea("CN-SH", 2019), quantity: 101 });
+    assert_eq!(
+        r.state().ledger().quantity(
+            r.state().ledger().find(&acc("TR-1")).unwrap(),
+            &cea("CN-SH", 2019)
+        ),
+        100
+    );
+    let rej = refused(
+        &mut r,
+        "t-100",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            quantity: 101,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::TransactionIdReused]);
 }
 
@@ -167,21 +451,64 @@ fn idempotency_same_content_once_different_content_refused() {
 fn surrender_and_reversal_cycle_with_status() {
     let mut r = fixture();
     let batch = vec![
-        sub("e", Command::EnterEmissions { installation: inst("P1"), obligation: ut("CO2E"), year: 2019, quantity: 1_200, source: EmissionsSource::Verifier }),
-        sub("s", Command::Surrender { installation: inst("P1"), account: acc("OP-1"), obligation: ut("CO2E"), year: 2019, quantity: 1_000 }),
-        sub("rev", Command::ReverseSurrender { surrender: TransactionId::new("s").unwrap(), quantity: 300 }),
-        sub("d", Command::ProcessDeadline { jurisdiction: jur("CN-SH"), obligation: ut("CO2E"), year: 2019 }),
+        sub(
+            "e",
+            Command::EnterEmissions {
+                installation: inst("P1"),
+                obligation: ut("CO2E"),
+                year: 2019,
+                quantity: 1_200,
+                source: EmissionsSource::Verifier,
+            },
+        ),
+        sub(
+            "s",
+            Command::Surrender {
+                installation: inst("P1"),
+                account: acc("OP-1"),
+                obligation: ut("CO2E"),
+                year: 2019,
+                quantity: 1_000,
+            },
+        ),
+        sub(
+            "rev",
+            Command::ReverseSurrender {
+                surrender: TransactionId::new("s").unwrap(),
+                quantity: 300,
+            },
+        ),
+        sub(
+            "d",
+            Command::ProcessDeadline {
+                jurisdiction: jur("CN-SH"),
+                obligation: ut("CO2E"),
+                year: 2019,
+            },
+        ),
     ];
     let results = r.submit_batch(&batch).unwrap();
     // The reversal returns the highest serials surrendered: 701-1000.
     let rev = results[2].as_ref().unwrap();
-    assert!(matches!(&rev.effects[0], Effect::Moved { ranges, .. } if ranges[0].first == 701 && ranges[0].last == 1000));
+    assert!(
+        matches!(&rev.effects[0], Effect::Moved { ranges, .. } if ranges[0].first == 701 && ranges[0].last == 1000)
+    );
     let rows = reports::compliance_table(r.state(), Some(2019), None);
     let p1 = rows.iter().find(|x| x.installation == "P1").unwrap();
     // 700 surrendered for 1,200 verified: B, shortfall 500, penalty 500 x 5 x CNY 80 = CNY 200,000.
-    assert_eq!((p1.surrendered, p1.status, p1.shortfall, p1.penalty.0), (700, Some(StatusCode::B), 500, 20_000_000));
+    assert_eq!(
+        (p1.surrendered, p1.status, p1.shortfall, p1.penalty.0),
+        (700, Some(StatusCode::B), 500, 20_000_000)
+    );
     // Reversing more than remains is refused.
-    let rej = refused(&mut r, "rev2", Command::ReverseSurrender { surrender: TransactionId::new("s").unwrap(), quantity: 701 });
+    let rej = refused(
+        &mut r,
+        "rev2",
+        Command::ReverseSurrender {
+            surrender: TransactionId::new("s").unwrap(),
+            quantity: 701,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::ReversalExceedsSurrender]);
     assert!(audit(r.store()).unwrap().is_clean());
 }
@@ -190,17 +517,56 @@ fn surrender_and_reversal_cycle_with_status() {
 fn surrender_only_with_eligible_vintages() {
     let mut r = fixture();
     // 2021 units are not eligible for 2019 (no borrowing): only the 1,000 units of 2019 count.
-    r.submit(sub("i21", Command::Issue { jurisdiction: jur("CN-SH"), unit_type: ut("CEA"), vintage: Vintage::new(2021).unwrap(), quantity: 50 })).unwrap().unwrap();
-    r.submit(sub("a21", Command::Allocate { installation: inst("P1"), unit_type: ut("CEA"), vintage: Vintage::new(2021).unwrap(), quantity: 50 })).unwrap().unwrap();
-    let rej = refused(&mut r, "s", Command::Surrender { installation: inst("P1"), account: acc("OP-1"), obligation: ut("CO2E"), year: 2019, quantity: 1_050 });
+    r.submit(sub(
+        "i21",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("CEA"),
+            vintage: Vintage::new(2021).unwrap(),
+            quantity: 50,
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    r.submit(sub(
+        "a21",
+        Command::Allocate {
+            installation: inst("P1"),
+            unit_type: ut("CEA"),
+            vintage: Vintage::new(2021).unwrap(),
+            quantity: 50,
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    let rej = refused(
+        &mut r,
+        "s",
+        Command::Surrender {
+            installation: inst("P1"),
+            account: acc("OP-1"),
+            obligation: ut("CO2E"),
+            year: 2019,
+            quantity: 1_050,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::InsufficientHoldings]);
-    assert!(rej.violations[0].message.contains("holds 1000 units eligible"), "{rej}");
+    assert!(
+        rej.violations[0]
+            .message
+            .contains("holds 1000 units eligible"),
+        "{rej}"
+    );
 }
 
 #[test]
 fn deadline_twice_is_refused() {
     let mut r = fixture();
-    let d = Command::ProcessDeadline { jurisdiction: jur("CN-SH"), obligation: ut("CO2E"), year: 2019 };
+    let d = Command::ProcessDeadline {
+        jurisdiction: jur("CN-SH"),
+        obligation: ut("CO2E"),
+        year: 2019,
+    };
     r.submit(sub("d1", d.clone())).unwrap().unwrap();
     let rej = refused(&mut r, "d2", d);
     assert_eq!(codes(&rej), vec![RuleCode::DeadlineAlreadyProcessed]);
@@ -209,7 +575,17 @@ fn deadline_twice_is_refused() {
 #[test]
 fn reopening_replays_to_the_same_state() {
     let mut r = fixture();
-    r.submit(sub("t", Command::Transfer { from: acc("OP-1"), to: acc("TR-1"), class: cea("CN-SH", 2019), quantity: 10 })).unwrap().unwrap();
+    r.submit(sub(
+        "t",
+        Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            quantity: 10,
+        },
+    ))
+    .unwrap()
+    .unwrap();
     let totals = r.state().ledger().class_totals();
     let seq = r.state().last_seq();
     let store = r.store().clone();
@@ -217,7 +593,10 @@ fn reopening_replays_to_the_same_state() {
     assert_eq!(reopened.state().ledger().class_totals(), totals);
     assert_eq!(reopened.state().last_seq(), seq);
     let tr = reopened.state().ledger().find(&acc("TR-1")).unwrap();
-    assert_eq!(reopened.state().ledger().quantity(tr, &cea("CN-SH", 2019)), 10);
+    assert_eq!(
+        reopened.state().ledger().quantity(tr, &cea("CN-SH", 2019)),
+        10
+    );
 }
 
 #[test]
@@ -226,18 +605,36 @@ fn audit_detects_an_altered_entry_and_open_refuses_it() {
     let mut store = r.store().clone();
     assert!(audit(&store).unwrap().is_clean());
     // Change the allocated quantity in the stored command of entry "alloc".
-    let entry = store.entries_mut().iter_mut().find(|e| e.tx_id == "alloc").unwrap();
-    entry.command = entry.command.replace("\"quantity\":1000", "\"quantity\":9000");
+    let entry = store
+        .entries_mut()
+        .iter_mut()
+        .find(|e| e.tx_id == "alloc")
+        .unwrap();
+    entry.command = entry
+        .command
+        .replace("\"quantity\":1000", "\"quantity\":9000");
     let report = audit(&store).unwrap();
     assert!(!report.is_clean());
-    assert!(report.findings[0].contains("alloc") && report.findings[0].contains("altered"), "{:?}", report.findings);
-    assert!(matches!(Registry::open(store), Err(OpenError::Corrupt { .. })));
+    assert!(
+        report.findings[0].contains("alloc") && report.findings[0].contains("altered"),
+        "{:?}",
+        report.findings
+    );
+    assert!(matches!(
+        Registry::open(store),
+        Err(OpenError::Corrupt { .. })
+    ));
 }
 
 #[test]
 fn config_mismatch_is_refused() {
     let r = fixture();
     let eu = include_str!("../../../config/eu-ets.toml");
-    let err = Registry::open_or_create(r.store().clone(), eu, "eu-ets", date()).err().unwrap();
-    assert_eq!(err.to_string(), "the data directory was created for another market configuration (yrd); refusing to open it as eu-ets");
+    let err = Registry::open_or_create(r.store().clone(), eu, "eu-ets", date())
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "the data directory was created for another market configuration (yrd); refusing to open it as eu-ets"
+    );
 }

@@ -40,7 +40,10 @@ impl AccountKind {
 
     /// True for the kinds whose units are out of circulation (surrendered, cancelled, deleted).
     pub fn is_terminal(self) -> bool {
-        matches!(self, AccountKind::Surrender | AccountKind::Cancellation | AccountKind::Deletion)
+        matches!(
+            self,
+            AccountKind::Surrender | AccountKind::Cancellation | AccountKind::Deletion
+        )
     }
 
     /// True for the one-per-jurisdiction accounts the registry itself creates.

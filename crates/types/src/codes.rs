@@ -92,7 +92,10 @@ fn check_upper_code(s: &str) -> Result<(), &'static str> {
     if !s.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Err("must start with an uppercase letter");
     }
-    if !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    {
         return Err("may contain only uppercase letters, digits and '-'");
     }
     Ok(())
@@ -102,7 +105,10 @@ fn check_identifier(s: &str) -> Result<(), &'static str> {
     if s.is_empty() || s.len() > 64 {
         return Err("must be 1-64 characters long");
     }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
         return Err("may contain only letters, digits and '-', '_', '.', ':'");
     }
     Ok(())
@@ -112,7 +118,10 @@ fn check_transaction_id(s: &str) -> Result<(), &'static str> {
     if s.is_empty() || s.len() > 128 {
         return Err("must be 1-128 characters long");
     }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
+    {
         return Err("may contain only letters, digits and '-', '_', '.', ':', '/'");
     }
     Ok(())
@@ -130,7 +139,11 @@ impl Vintage {
         if (1990..=2200).contains(&year) {
             Ok(Self(year))
         } else {
-            Err(InvalidValue { what: "vintage", value: year.to_string(), rule: "must be a year in 1990-2200" })
+            Err(InvalidValue {
+                what: "vintage",
+                value: year.to_string(),
+                rule: "must be a year in 1990-2200",
+            })
         }
     }
 

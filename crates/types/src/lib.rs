@@ -11,7 +11,9 @@ mod quantity;
 mod serial;
 
 pub use account_kind::AccountKind;
-pub use codes::{AccountId, InstallationId, JurisdictionCode, TransactionId, UnitTypeCode, Vintage};
+pub use codes::{
+    AccountId, InstallationId, JurisdictionCode, TransactionId, UnitTypeCode, Vintage,
+};
 pub use quantity::{Money, Quantity};
 pub use serial::SerialRange;
 
@@ -30,7 +32,9 @@ pub struct InvalidValue {
 /// Unit classes are fungible: one allowance of a class is as good as another. The class is the
 /// registry's key for holdings, issuance and conservation (EU Reg. 389/2013 Art. 40: units carry
 /// their issuing party, type and period).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct UnitClass {
     /// Jurisdiction that issued the units.
     pub jurisdiction: JurisdictionCode,
@@ -42,6 +46,10 @@ pub struct UnitClass {
 
 impl std::fmt::Display for UnitClass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}", self.jurisdiction, self.unit_type, self.vintage)
+        write!(
+            f,
+            "{}/{}/{}",
+            self.jurisdiction, self.unit_type, self.vintage
+        )
     }
 }

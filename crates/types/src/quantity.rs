@@ -96,7 +96,10 @@ mod tests {
         assert_eq!(Money(12345).display_major(100), "123.45");
         assert_eq!(Money(-5).display_major(100), "-0.05");
         assert_eq!(Money(7).display_major(1), "7");
-        assert_eq!(Money(100).checked_mul_quantity(Quantity(3)), Some(Money(300)));
+        assert_eq!(
+            Money(100).checked_mul_quantity(Quantity(3)),
+            Some(Money(300))
+        );
         assert_eq!(Money(i64::MAX).checked_mul_quantity(Quantity(2)), None);
     }
 }

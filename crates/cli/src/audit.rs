@@ -1,0 +1,82 @@
+//! `yrd-ets audit`.
+
+use crate::output::{table, thousands};
+use anyhow::{Result, bail};
+use std::path::Path;
+use std::process::ExitCode;
+use yrd_registry::audit::audit;
+use yrd_storage::SqliteStore;
+
+/// Audits the registry in `data_dir` straight from its journal (not through an opened registry,
+/// so a journal that no longer opens is still audited and its faults named).
+pub fn run(data_dir: &Path) -> Result<ExitCode> {
+    if !data_dir.join("registry.sqlite").exists() {
+        bail!("{} holds no registry", data_dir.display());
+    }
+    let store = SqliteStore::open(data_dir)?;
+    let report = audit(&store)?;
+    print(&report, true);
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+/// Prints an audit report: per-class totals (optional), then findings or a clean bill.
+pub fn print(report: &yrd_registry::audit::AuditReport, classes: bool) {
+    if classes {
+        let mut t = table(&[
+            "jurisdiction",
+            "unit type",
+            "vintage",
+            "issued",
+            "held",
+            "surrendered",
+            "cancelled",
+            "deleted",
+            "conserved",
+        ]);
+        for (class, totals) in &report.classes {
+            let conserved = totals.held + totals.surrendered + totals.cancelled + totals.deleted
+                == totals.issued;
+            t.add_row(vec![
+                class.jurisdiction.to_string(),
+                class.unit_type.to_string(),
+                class.vintage.to_string(),
+                thousands(totals.issued),
+                thousands(totals.held),
+                thousands(totals.surrendered),
+                thousands(totals.cancelled),
+                thousands(totals.deleted),
+                if conserved { "yes".into() } else { "NO".into() },
+            ]);
+        }
+        if !report.classes.is_empty() {
+            println!("{t}");
+        }
+    }
+    if report.is_clean() {
+        println!(
+            "audit: clean - {} journal entries, hash chain intact, every entry replays to its recorded effects; \
+             {} unit classes conserved, serial blocks disjoint and complete",
+            thousands(report.entries),
+            report.classes.len()
+        );
+    } else {
+        println!(
+            "audit: {} discrepancies in {} journal entries:",
+            report.finding_count,
+            thousands(report.entries)
+        );
+        for f in &report.findings {
+            println!("  - {f}");
+        }
+        if report.finding_count > report.findings.len() {
+            println!(
+                "  ... and {} more",
+                report.finding_count - report.findings.len()
+            );
+        }
+    }
+}

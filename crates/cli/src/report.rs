@@ -1,0 +1,284 @@
+//! `yrd-ets report ...`.
+
+use crate::output::{table, thousands};
+use crate::store::open;
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use yrd_registry::RegistryState;
+use yrd_registry::reports::{
+    ComplianceRow, compliance_table, holdings, jurisdiction_summaries, supply,
+};
+use yrd_types::{AccountId, JurisdictionCode, Money};
+
+/// The report subcommands.
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Public compliance table: installation, year, allocation, verified, surrendered, status.
+    Compliance {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Only this year.
+        #[arg(long)]
+        year: Option<u16>,
+        /// Only this jurisdiction.
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        /// Write CSV here instead of printing a table.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Print the per-jurisdiction summary instead of one row per installation.
+        #[arg(long)]
+        summary: bool,
+    },
+    /// Holdings of one account, with serial blocks.
+    Holdings {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Account id.
+        #[arg(long)]
+        account: String,
+    },
+    /// Supply by jurisdiction, unit type and vintage.
+    Supply {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Write CSV here instead of printing a table.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+}
+
+/// Runs a report subcommand.
+pub fn run(command: ReportCommand) -> Result<ExitCode> {
+    match command {
+        ReportCommand::Compliance {
+            data_dir,
+            year,
+            jurisdiction,
+            csv,
+            summary,
+        } => {
+            let registry = open(&data_dir)?;
+            let j = jurisdiction.map(JurisdictionCode::new).transpose()?;
+            if let Some(code) = &j
+                && registry.state().config().jurisdiction(code).is_none()
+            {
+                bail!("jurisdiction {code} is not configured in this market");
+            }
+            let rows = compliance_table(registry.state(), year, j.as_ref());
+            match (csv, summary) {
+                (Some(path), _) => write_csv(&path, &rows)?,
+                (None, true) => print_summary(registry.state(), &rows),
+                (None, false) => print_compliance(registry.state(), &rows),
+            }
+        }
+        ReportCommand::Holdings { data_dir, account } => {
+            let registry = open(&data_dir)?;
+            let id = AccountId::new(account)?;
+            let Some(rows) = holdings(registry.state(), &id) else {
+                bail!("no account {id}")
+            };
+            let mut t = table(&[
+                "jurisdiction",
+                "unit type",
+                "vintage",
+                "quantity",
+                "serial blocks",
+            ]);
+            for r in rows {
+                let blocks = r
+                    .blocks
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                t.add_row(vec![
+                    r.class.jurisdiction.to_string(),
+                    r.class.unit_type.to_string(),
+                    r.class.vintage.to_string(),
+                    thousands(r.quantity),
+                    blocks,
+                ]);
+            }
+            println!("holdings of {id}:\n{t}");
+        }
+        ReportCommand::Supply { data_dir, csv } => {
+            let registry = open(&data_dir)?;
+            let rows = supply(registry.state());
+            if let Some(path) = csv {
+                let mut w = csv::Writer::from_path(&path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                for r in &rows {
+                    w.serialize(r)?;
+                }
+                w.flush()?;
+            } else {
+                print_supply(&rows);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints supply by jurisdiction, unit type and vintage.
+pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow]) {
+    let mut t = table(&[
+        "jurisdiction",
+        "unit type",
+        "vintage",
+        "issued",
+        "held",
+        "surrendered",
+        "cancelled",
+        "deleted",
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            r.jurisdiction.clone(),
+            r.unit_type.clone(),
+            r.vintage.to_string(),
+            thousands(r.issued),
+            thousands(r.held),
+            thousands(r.surrendered),
+            thousands(r.cancelled),
+            thousands(r.deleted),
+        ]);
+    }
+    println!("{t}");
+}
+
+fn money(state: &RegistryState, m: Money) -> String {
+    format!(
+        "{} {}",
+        state.config().market.currency,
+        m.display_major(state.config().market.currency_minor_per_major)
+    )
+}
+
+fn status_text(r: &ComplianceRow) -> String {
+    r.status.map_or(String::new(), |c| {
+        format!("{c}{}", if r.changed_after_deadline { "*" } else { "" })
+    })
+}
+
+fn print_compliance(state: &RegistryState, rows: &[ComplianceRow]) {
+    let mut t = table(&[
+        "installation",
+        "jurisdiction",
+        "obligation",
+        "year",
+        "allocated",
+        "verified",
+        "surrendered",
+        "status",
+        "shortfall",
+        "penalty",
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            r.installation.clone(),
+            r.jurisdiction.clone(),
+            r.obligation.clone(),
+            r.year.to_string(),
+            thousands(r.allocated),
+            r.verified.map_or("not entered".into(), thousands),
+            thousands(r.surrendered),
+            status_text(r),
+            thousands(r.shortfall),
+            money(state, r.penalty),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// Prints the per jurisdiction x obligation x year summary.
+pub fn print_summary(state: &RegistryState, rows: &[ComplianceRow]) {
+    let mut t = table(&[
+        "jurisdiction",
+        "obligation",
+        "year",
+        "installations",
+        "allocated",
+        "verified",
+        "surrendered",
+        "A",
+        "B",
+        "C",
+        "other",
+        "shortfall",
+        "penalties",
+    ]);
+    for s in jurisdiction_summaries(rows) {
+        let n = |k: &str| s.by_status.get(k).copied().unwrap_or(0);
+        let other: u64 = s
+            .by_status
+            .iter()
+            .filter(|(k, _)| !["A", "B", "C"].contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .sum();
+        let name = state
+            .config()
+            .jurisdiction(
+                &JurisdictionCode::new(s.jurisdiction.clone()).expect("stored codes are valid"),
+            )
+            .map_or(s.jurisdiction.clone(), |j| format!("{} {}", j.code, j.name));
+        t.add_row(vec![
+            name,
+            s.obligation.clone(),
+            s.year.to_string(),
+            thousands(s.installations),
+            thousands(s.allocated),
+            thousands(s.verified),
+            thousands(s.surrendered),
+            thousands(n("A")),
+            thousands(n("B")),
+            thousands(n("C")),
+            thousands(other),
+            thousands(s.shortfall),
+            money(state, s.penalties),
+        ]);
+    }
+    println!("{t}");
+}
+
+fn write_csv(path: &Path, rows: &[ComplianceRow]) -> Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record([
+        "installation",
+        "name",
+        "jurisdiction",
+        "sector",
+        "obligation",
+        "year",
+        "allocated",
+        "verified",
+        "surrendered",
+        "status",
+        "shortfall",
+        "penalty_minor",
+    ])?;
+    for r in rows {
+        w.write_record([
+            r.installation.clone(),
+            r.name.clone(),
+            r.jurisdiction.clone(),
+            r.sector.clone(),
+            r.obligation.clone(),
+            r.year.to_string(),
+            r.allocated.to_string(),
+            r.verified.map_or(String::new(), |v| v.to_string()),
+            r.surrendered.to_string(),
+            status_text(r),
+            r.shortfall.to_string(),
+            r.penalty.0.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
