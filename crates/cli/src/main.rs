@@ -17,6 +17,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// The registry allocates many short-lived strings per transaction (canonical JSON, effects);
+// mimalloc handles that churn markedly better than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "yrd-ets",

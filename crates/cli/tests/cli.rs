@@ -194,11 +194,11 @@ fn bad_submissions_are_refused_with_their_rule_and_change_nothing() {
     let before = journal_len(&dir);
     let cases = [
         (
-            r#"{"id":"t1","date":"2024-01-02","command":{"type":"transfer","from":"TR-1","to":"CN-SH-GOV","class":{"jurisdiction":"CN-SH","unit_type":"CEA","vintage":2024},"quantity":5}}"#,
+            r#"{"id":"t1","date":"2024-01-02","command":{"type":"transfer","from":"TR-1","to":"CN-SH-GOV","class":"CN-SH/CEA/2024","quantity":5}}"#,
             "TRANSFER_NOT_PERMITTED",
         ),
         (
-            r#"{"id":"t2","date":"2024-01-02","command":{"type":"transfer","from":"TR-9","to":"TR-1","class":{"jurisdiction":"CN-SH","unit_type":"CEA","vintage":2024},"quantity":5}}"#,
+            r#"{"id":"t2","date":"2024-01-02","command":{"type":"transfer","from":"TR-9","to":"TR-1","class":"CN-SH/CEA/2024","quantity":5}}"#,
             "UNKNOWN_ACCOUNT",
         ),
         (

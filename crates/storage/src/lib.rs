@@ -198,6 +198,13 @@ impl SqliteStore {
             .map_err(|e| fail("setting fullfsync", &e))?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| fail("setting foreign_keys=ON", &e))?;
+        // A 64 MiB page cache keeps a large batch from spilling pages mid-transaction, and the
+        // statement journal that the append-only triggers need stays in memory (it only protects
+        // one statement, so it needs no durability).
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(|e| fail("setting cache_size", &e))?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|e| fail("setting temp_store=MEMORY", &e))?;
 
         MIGRATIONS
             .to_latest(&mut conn)
