@@ -55,19 +55,15 @@ pub fn run(data_dir: &Path, seed: u64) -> Result<ExitCode> {
         registry.state(),
         &compliance_table(registry.state(), Some(2019), None),
     );
-    let deducted: Vec<_> = compliance_table(registry.state(), Some(2020), None)
-        .into_iter()
-        .filter(|r| r.status.is_none())
-        .collect();
-    let short_2019: u64 = compliance_table(registry.state(), Some(2019), None)
-        .iter()
-        .map(|r| r.shortfall)
-        .sum();
+    let allocation_2020 = compliance_table(registry.state(), Some(2020), None);
+    let withheld: u64 = allocation_2020.iter().map(|r| r.deducted).sum();
+    let cut = allocation_2020.iter().filter(|r| r.deducted > 0).count();
     println!(
-        "2020 free allocation: {} t to {} facilities; the 2019 shortfall of {} t is deducted from it (2024 Interim Regulations Art. 24)",
-        thousands(deducted.iter().map(|r| r.allocated).sum()),
-        deducted.len(),
-        thousands(short_2019)
+        "2020 free allocation: {} t to {} facilities; {} t withheld from {cut} facilities for their 2019 shortfall \
+         (2024 Interim Regulations Art. 24)",
+        thousands(allocation_2020.iter().map(|r| r.allocated).sum()),
+        allocation_2020.len(),
+        thousands(withheld),
     );
     println!("\nSupply by jurisdiction and vintage (t CO2e):");
     print_supply(&supply(registry.state()));

@@ -153,11 +153,17 @@ pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow]) {
 }
 
 fn money(state: &RegistryState, m: Money) -> String {
-    format!(
-        "{} {}",
-        state.config().market.currency,
-        m.display_major(state.config().market.currency_minor_per_major)
-    )
+    let major = m.display_major(state.config().market.currency_minor_per_major);
+    // Group the integer digits in thousands: 103876000.00 -> 103,876,000.00.
+    let (sign, rest) = major
+        .strip_prefix('-')
+        .map_or(("", major.as_str()), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let grouped = int.parse::<u64>().map_or(int.to_string(), thousands);
+    let frac = frac.map_or(String::new(), |f| format!(".{f}"));
+    format!("{} {sign}{grouped}{frac}", state.config().market.currency)
 }
 
 fn status_text(r: &ComplianceRow) -> String {
@@ -272,6 +278,7 @@ fn write_csv(path: &Path, rows: &[ComplianceRow]) -> Result<()> {
             r.obligation.clone(),
             r.year.to_string(),
             r.allocated.to_string(),
+            r.deducted.to_string(),
             r.verified.map_or(String::new(), |v| v.to_string()),
             r.surrendered.to_string(),
             status_text(r),

@@ -25,8 +25,10 @@ pub struct ComplianceRow {
     pub obligation: String,
     /// Year.
     pub year: u16,
-    /// Units allocated free for the year, base units.
+    /// Units allocated free for the year, base units (net of any deduction).
     pub allocated: u64,
+    /// Units withheld from the year's allocation for an earlier shortfall.
+    pub deducted: u64,
     /// Verified emissions, base units (`None`: not entered).
     pub verified: Option<u64>,
     /// Net units surrendered for the year.
@@ -66,6 +68,7 @@ pub fn compliance_table(
                 obligation: obligations[k.obligation as usize].code.to_string(),
                 year: k.year,
                 allocated: y.allocated,
+                deducted: y.deducted,
                 verified: y.verified,
                 surrendered: y.surrendered,
                 status: y.status.as_ref().map(|s| s.code),
@@ -171,6 +174,8 @@ pub struct JurisdictionSummary {
     pub installations: u64,
     /// Units allocated free.
     pub allocated: u64,
+    /// Units withheld from allocation for earlier shortfalls.
+    pub deducted: u64,
     /// Verified emissions entered.
     pub verified: u64,
     /// Units surrendered.
@@ -197,6 +202,7 @@ pub fn jurisdiction_summaries(rows: &[ComplianceRow]) -> Vec<JurisdictionSummary
             });
         s.installations += 1;
         s.allocated += r.allocated;
+        s.deducted += r.deducted;
         s.verified += r.verified.unwrap_or(0);
         s.surrendered += r.surrendered;
         s.shortfall += r.shortfall;
