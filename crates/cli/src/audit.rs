@@ -1,6 +1,6 @@
 //! `yrd-ets audit`.
 
-use crate::output::{table, thousands};
+use crate::output::thousands;
 use anyhow::{Result, bail};
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,36 +25,11 @@ pub fn run(data_dir: &Path) -> Result<ExitCode> {
 
 /// Prints an audit report: per-class totals (optional), then findings or a clean bill.
 pub fn print(report: &yrd_registry::audit::AuditReport, classes: bool) {
-    if classes {
-        let mut t = table(&[
-            "jurisdiction",
-            "unit type",
-            "vintage",
-            "issued",
-            "held",
-            "surrendered",
-            "cancelled",
-            "deleted",
-            "conserved",
-        ]);
-        for (class, totals) in &report.classes {
-            let conserved = totals.held + totals.surrendered + totals.cancelled + totals.deleted
-                == totals.issued;
-            t.add_row(vec![
-                class.jurisdiction.to_string(),
-                class.unit_type.to_string(),
-                class.vintage.to_string(),
-                thousands(totals.issued),
-                thousands(totals.held),
-                thousands(totals.surrendered),
-                thousands(totals.cancelled),
-                thousands(totals.deleted),
-                if conserved { "yes".into() } else { "NO".into() },
-            ]);
-        }
-        if !report.classes.is_empty() {
-            println!("{t}");
-        }
+    if classes && !report.classes.is_empty() {
+        crate::report::print_supply(
+            &yrd_registry::reports::supply_from_totals(&report.classes),
+            true,
+        );
     }
     if report.is_clean() {
         println!(

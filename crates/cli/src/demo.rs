@@ -66,7 +66,7 @@ pub fn run(data_dir: &Path, seed: u64) -> Result<ExitCode> {
         thousands(withheld),
     );
     println!("\nSupply by jurisdiction and vintage (t CO2e):");
-    print_supply(&supply(registry.state()));
+    print_supply(&supply(registry.state()), false);
     let report = audit(registry.store())?;
     crate::audit::print(&report, false);
     println!("done in {:.2} s", started.elapsed().as_secs_f64());

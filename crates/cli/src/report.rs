@@ -118,16 +118,17 @@ pub fn run(command: ReportCommand) -> Result<ExitCode> {
                 }
                 w.flush()?;
             } else {
-                print_supply(&rows);
+                print_supply(&rows, false);
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints supply by jurisdiction, unit type and vintage.
-pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow]) {
-    let mut t = table(&[
+/// Prints supply by jurisdiction, unit type and vintage; with `conserved`, a column saying whether
+/// issued = held + surrendered + cancelled + deleted.
+pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow], conserved: bool) {
+    let mut header = vec![
         "jurisdiction",
         "unit type",
         "vintage",
@@ -136,9 +137,13 @@ pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow]) {
         "surrendered",
         "cancelled",
         "deleted",
-    ]);
+    ];
+    if conserved {
+        header.push("conserved");
+    }
+    let mut t = table(&header);
     for r in rows {
-        t.add_row(vec![
+        let mut row = vec![
             r.jurisdiction.clone(),
             r.unit_type.clone(),
             r.vintage.to_string(),
@@ -147,7 +152,15 @@ pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow]) {
             thousands(r.surrendered),
             thousands(r.cancelled),
             thousands(r.deleted),
-        ]);
+        ];
+        if conserved {
+            row.push(if r.is_conserved() {
+                "yes".into()
+            } else {
+                "NO".into()
+            });
+        }
+        t.add_row(row);
     }
     println!("{t}");
 }

@@ -140,10 +140,14 @@ pub struct SupplyRow {
 
 /// Supply by jurisdiction, unit type and vintage, in that order.
 pub fn supply(state: &RegistryState) -> Vec<SupplyRow> {
-    let mut rows: Vec<SupplyRow> = state
-        .ledger()
-        .class_totals()
-        .into_iter()
+    supply_from_totals(&state.ledger().class_totals())
+}
+
+/// Supply rows from per-class totals (as the ledger or an audit computed them), sorted by
+/// jurisdiction, unit type and vintage.
+pub fn supply_from_totals(totals: &[(UnitClass, yrd_ledger::ClassTotals)]) -> Vec<SupplyRow> {
+    let mut rows: Vec<SupplyRow> = totals
+        .iter()
         .map(|(c, t)| SupplyRow {
             jurisdiction: c.jurisdiction.to_string(),
             unit_type: c.unit_type.to_string(),
@@ -159,6 +163,16 @@ pub fn supply(state: &RegistryState) -> Vec<SupplyRow> {
         (&a.jurisdiction, &a.unit_type, a.vintage).cmp(&(&b.jurisdiction, &b.unit_type, b.vintage))
     });
     rows
+}
+
+impl SupplyRow {
+    /// issued = held + surrendered + cancelled + deleted.
+    pub fn is_conserved(&self) -> bool {
+        [self.held, self.surrendered, self.cancelled, self.deleted]
+            .iter()
+            .try_fold(0u64, |sum, x| sum.checked_add(*x))
+            == Some(self.issued)
+    }
 }
 
 /// Compliance of one jurisdiction, obligation and year, summed over its installations.
