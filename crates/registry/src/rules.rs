@@ -57,6 +57,8 @@ pub enum RuleCode {
     UnitsNotEligible,
     /// The deadline was already processed.
     DeadlineAlreadyProcessed,
+    /// The surrender deadline has not passed on the transaction's date.
+    DeadlineNotReached,
     /// A reversal larger than what remains of the surrender.
     ReversalExceedsSurrender,
     /// A field's value is unusable (empty name, same sender and receiver).

@@ -6,6 +6,7 @@
 
 use crate::command::{Command, Effect, Submission};
 use crate::rules::{RuleCode, Violation};
+use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use yrd_compliance::{Compliance, ComplianceError, Installation, InstallationNo, YearKey};
@@ -154,7 +155,7 @@ impl RegistryState {
                 ),
             )]);
         }
-        let effects = self.execute(&submission.id, &submission.command)?;
+        let effects = self.execute(&submission.id, submission.date, &submission.command)?;
         self.last_seq += 1;
         self.seen
             .insert(submission.id.clone(), (self.last_seq, content_hash));
@@ -167,6 +168,7 @@ impl RegistryState {
     fn execute(
         &mut self,
         tx: &TransactionId,
+        date: NaiveDate,
         command: &Command,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v: Violation| vec![v];
@@ -295,7 +297,7 @@ impl RegistryState {
                 jurisdiction,
                 obligation,
                 year,
-            } => self.process_deadline(jurisdiction, obligation, *year),
+            } => self.process_deadline(jurisdiction, obligation, *year, date),
         }
     }
 
@@ -1072,10 +1074,29 @@ impl RegistryState {
         jurisdiction: &JurisdictionCode,
         obligation: &UnitTypeCode,
         year: u16,
+        date: NaiveDate,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let one = |v| vec![v];
         self.jurisdiction(jurisdiction, "jurisdiction")
             .map_err(one)?;
+        // Statuses are decided once the surrender deadline has passed, never before.
+        if let Some(deadline) = self.config.compliance.surrender_deadline(year) {
+            let due = NaiveDate::from_ymd_opt(
+                i32::from(year) + 1,
+                u32::from(deadline.month),
+                u32::from(deadline.day),
+            );
+            if due.is_some_and(|due| date <= due) {
+                return Err(one(Violation::new(
+                    RuleCode::DeadlineNotReached,
+                    "date",
+                    format!(
+                        "the {year} surrender deadline is {}; it can be processed from the day after, not on {date}",
+                        due.map_or(String::new(), |d| d.to_string())
+                    ),
+                )));
+            }
+        }
         let ob = self
             .obligation_index(obligation, "obligation")
             .map_err(one)?;

@@ -24,6 +24,14 @@ fn sub(id: &str, command: Command) -> Submission {
     }
 }
 
+/// A submission dated the day after the yrd 2019 surrender deadline (31 December 2020).
+fn after_2019_deadline(id: &str, command: Command) -> Submission {
+    Submission {
+        date: NaiveDate::from_ymd_opt(2021, 1, 1).unwrap(),
+        ..sub(id, command)
+    }
+}
+
 fn acc(s: &str) -> AccountId {
     AccountId::new(s).unwrap()
 }
@@ -478,7 +486,7 @@ fn surrender_and_reversal_cycle_with_status() {
                 quantity: 300,
             },
         ),
-        sub(
+        after_2019_deadline(
             "d",
             Command::ProcessDeadline {
                 jurisdiction: jur("CN-SH"),
@@ -567,9 +575,24 @@ fn deadline_twice_is_refused() {
         obligation: ut("CO2E"),
         year: 2019,
     };
-    r.submit(sub("d1", d.clone())).unwrap().unwrap();
-    let rej = refused(&mut r, "d2", d);
+    // On the deadline day itself it is too early.
+    let early = Submission {
+        date: NaiveDate::from_ymd_opt(2020, 12, 31).unwrap(),
+        ..sub("d0", d.clone())
+    };
+    let rej = r.submit(early).unwrap().unwrap_err();
+    assert_eq!(codes(&rej), vec![RuleCode::DeadlineNotReached]);
+    assert_eq!(
+        rej.violations[0].message,
+        "the 2019 surrender deadline is 2020-12-31; it can be processed from the day after, not on 2020-12-31"
+    );
+    r.submit(after_2019_deadline("d1", d.clone()))
+        .unwrap()
+        .unwrap();
+    let before = r.state().last_seq();
+    let rej = r.submit(after_2019_deadline("d2", d)).unwrap().unwrap_err();
     assert_eq!(codes(&rej), vec![RuleCode::DeadlineAlreadyProcessed]);
+    assert_eq!(r.state().last_seq(), before);
 }
 
 #[test]
@@ -647,17 +670,39 @@ mod properties {
 
     #[derive(Debug, Clone)]
     enum Op {
-        Transfer { from: usize, to: usize, quantity: u64 },
-        Surrender { installation: usize, quantity: u64 },
-        Reverse { which: usize, quantity: u64 },
-        Cancel { from: usize, quantity: u64 },
-        Delete { quantity: u64 },
+        Transfer {
+            from: usize,
+            to: usize,
+            quantity: u64,
+        },
+        Surrender {
+            installation: usize,
+            quantity: u64,
+        },
+        Reverse {
+            which: usize,
+            quantity: u64,
+        },
+        Cancel {
+            from: usize,
+            quantity: u64,
+        },
+        Delete {
+            quantity: u64,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            (0usize..4, 0usize..4, 0u64..700).prop_map(|(from, to, quantity)| Op::Transfer { from, to, quantity }),
-            (0usize..2, 0u64..700).prop_map(|(installation, quantity)| Op::Surrender { installation, quantity }),
+            (0usize..4, 0usize..4, 0u64..700).prop_map(|(from, to, quantity)| Op::Transfer {
+                from,
+                to,
+                quantity
+            }),
+            (0usize..2, 0u64..700).prop_map(|(installation, quantity)| Op::Surrender {
+                installation,
+                quantity
+            }),
             (0usize..8, 0u64..300).prop_map(|(which, quantity)| Op::Reverse { which, quantity }),
             (0usize..3, 0u64..300).prop_map(|(from, quantity)| Op::Cancel { from, quantity }),
             (0u64..500).prop_map(|quantity| Op::Delete { quantity }),
@@ -667,8 +712,16 @@ mod properties {
     fn command(op: &Op, surrenders: &[String]) -> Command {
         let class = cea("CN-SH", 2019);
         match op {
-            Op::Transfer { from, to, quantity } => Command::Transfer { from: acc(ACCOUNTS[*from]), to: acc(ACCOUNTS[*to]), class, quantity: *quantity },
-            Op::Surrender { installation, quantity } => Command::Surrender {
+            Op::Transfer { from, to, quantity } => Command::Transfer {
+                from: acc(ACCOUNTS[*from]),
+                to: acc(ACCOUNTS[*to]),
+                class,
+                quantity: *quantity,
+            },
+            Op::Surrender {
+                installation,
+                quantity,
+            } => Command::Surrender {
                 installation: inst(["P1", "P2"][*installation]),
                 account: acc(["OP-1", "OP-2"][*installation]),
                 obligation: ut("CO2E"),
@@ -676,11 +729,25 @@ mod properties {
                 quantity: *quantity,
             },
             Op::Reverse { which, quantity } => Command::ReverseSurrender {
-                surrender: TransactionId::new(surrenders.get(*which).cloned().unwrap_or_else(|| "none".into())).unwrap(),
+                surrender: TransactionId::new(
+                    surrenders
+                        .get(*which)
+                        .cloned()
+                        .unwrap_or_else(|| "none".into()),
+                )
+                .unwrap(),
                 quantity: *quantity,
             },
-            Op::Cancel { from, quantity } => Command::Cancel { from: acc(ACCOUNTS[*from]), class, quantity: *quantity },
-            Op::Delete { quantity } => Command::Delete { from: acc("CN-SH-GOV"), class, quantity: *quantity },
+            Op::Cancel { from, quantity } => Command::Cancel {
+                from: acc(ACCOUNTS[*from]),
+                class,
+                quantity: *quantity,
+            },
+            Op::Delete { quantity } => Command::Delete {
+                from: acc("CN-SH-GOV"),
+                class,
+                quantity: *quantity,
+            },
         }
     }
 
