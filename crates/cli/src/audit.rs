@@ -34,14 +34,14 @@ pub fn print(report: &yrd_registry::audit::AuditReport, classes: bool) {
     if report.is_clean() {
         println!(
             "audit: clean - {} journal entries, hash chain intact, every entry replays to its recorded effects; \
-             {} unit classes conserved, serial blocks disjoint and complete",
+             {} conserved, serial blocks disjoint and complete",
             thousands(report.entries),
-            report.classes.len()
+            plural(report.classes.len(), "unit class", "unit classes")
         );
     } else {
         println!(
-            "audit: {} discrepancies in {} journal entries:",
-            report.finding_count,
+            "audit: {} in {} journal entries:",
+            plural(report.finding_count, "discrepancy", "discrepancies"),
             thousands(report.entries)
         );
         for f in &report.findings {
@@ -54,4 +54,12 @@ pub fn print(report: &yrd_registry::audit::AuditReport, classes: bool) {
             );
         }
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(n as u64),
+        if n == 1 { one } else { many }
+    )
 }

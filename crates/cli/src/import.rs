@@ -10,6 +10,8 @@ use std::time::Instant;
 use yrd_config::MarketConfig;
 use yrd_data::eutl::read_eutl_gz;
 use yrd_data::eutl_replay::{Agreement, compare, plan};
+use yrd_registry::{Registry, RegistryState, Submission};
+use yrd_storage::SqliteStore;
 
 /// Reads and validates the whole file (a malformed row stops here, before anything is written),
 /// plans the replay, submits it in durable batches (a rerun after an interruption resumes: applied
@@ -30,6 +32,7 @@ pub fn eutl(file: &Path, data_dir: &Path, report: &Path, batch: usize) -> Result
     drop(rows); // the plan keeps what the comparison needs
     let first = NaiveDate::from_ymd_opt(2005, 1, 1).expect("valid date");
     let mut registry = open_or_create(data_dir, config_text, "eu-ets", first)?;
+    refuse_foreign_history(&registry, &plan.submissions)?;
     let replay_started = std::time::Instant::now();
     let counts = submit_all(&mut registry, &plan.submissions, batch, "replaying")?;
     let replay_s = replay_started.elapsed().as_secs_f64();
@@ -54,6 +57,27 @@ pub fn eutl(file: &Path, data_dir: &Path, report: &Path, batch: usize) -> Result
         report.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A resumed import must be the same import: if any planned id was applied with other content,
+/// the directory holds another file's replay, and nothing is submitted.
+fn refuse_foreign_history(
+    registry: &Registry<SqliteStore>,
+    submissions: &[Submission],
+) -> Result<()> {
+    for s in submissions {
+        if let Some((seq, hash)) = registry.state().applied(&s.id)
+            && hash != RegistryState::canonical(s).1
+        {
+            anyhow::bail!(
+                "the data directory holds a different replay: transaction {} ({}) was applied as entry {seq} with other content; \
+                 nothing was submitted - use a new --data-dir",
+                s.id,
+                s.command.kind()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn pct(agreed: u64, rows: u64) -> String {

@@ -56,6 +56,10 @@ enum Command {
         /// A market configuration file (TOML).
         #[arg(long)]
         market_file: Option<PathBuf>,
+        /// Business date of the registry's opening (YYYY-MM-DD, default today). Transactions are
+        /// recorded in date order, so history to be entered later must not predate it.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
     },
     /// Validates a market configuration file and prints its summary.
     CheckConfig {
@@ -119,6 +123,7 @@ enum ImportCommand {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { data_dir, seed } => demo::run(&data_dir, seed),
@@ -126,7 +131,8 @@ fn main() -> ExitCode {
             data_dir,
             market,
             market_file,
-        } => store::init(&data_dir, market.as_deref(), market_file.as_deref()),
+            date,
+        } => store::init(&data_dir, market.as_deref(), market_file.as_deref(), date),
         Command::CheckConfig { file } => store::check_config(&file),
         Command::Import(ImportCommand::Eutl {
             file,
@@ -149,5 +155,14 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `yrd-ets report ... | head` would panic on the closed pipe. Restore
+/// the default action: the process ends quietly when its reader goes away, like other Unix tools.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -72,7 +72,24 @@ pub fn run(command: ReportCommand) -> Result<ExitCode> {
             }
             let rows = compliance_table(registry.state(), year, j.as_ref());
             match (csv, summary) {
-                (Some(path), _) => write_csv(&path, &rows)?,
+                (Some(path), true) => {
+                    let summaries = jurisdiction_summaries(&rows);
+                    let mut w = csv::Writer::from_path(&path)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    for s in &summaries {
+                        w.serialize(SummaryCsv::from(s))?;
+                    }
+                    w.flush()?;
+                    println!(
+                        "wrote {} summary rows to {}",
+                        summaries.len(),
+                        path.display()
+                    );
+                }
+                (Some(path), false) => {
+                    write_csv(&path, &rows)?;
+                    println!("wrote {} rows to {}", rows.len(), path.display());
+                }
                 (None, true) => print_summary(registry.state(), &rows),
                 (None, false) => print_compliance(registry.state(), &rows),
             }
@@ -301,4 +318,53 @@ fn write_csv(path: &Path, rows: &[ComplianceRow]) -> Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// A summary as one flat CSV row (status counts as columns).
+#[derive(serde::Serialize)]
+struct SummaryCsv {
+    jurisdiction: String,
+    obligation: String,
+    year: u16,
+    installations: u64,
+    allocated: u64,
+    deducted: u64,
+    verified: u64,
+    surrendered: u64,
+    status_a: u64,
+    status_b: u64,
+    status_c: u64,
+    status_d: u64,
+    status_e: u64,
+    status_x: u64,
+    no_obligation: u64,
+    no_status: u64,
+    shortfall: u64,
+    penalties_minor: i64,
+}
+
+impl From<&yrd_registry::reports::JurisdictionSummary> for SummaryCsv {
+    fn from(s: &yrd_registry::reports::JurisdictionSummary) -> Self {
+        let n = |k: &str| s.by_status.get(k).copied().unwrap_or(0);
+        SummaryCsv {
+            jurisdiction: s.jurisdiction.clone(),
+            obligation: s.obligation.clone(),
+            year: s.year,
+            installations: s.installations,
+            allocated: s.allocated,
+            deducted: s.deducted,
+            verified: s.verified,
+            surrendered: s.surrendered,
+            status_a: n("A"),
+            status_b: n("B"),
+            status_c: n("C"),
+            status_d: n("D"),
+            status_e: n("E"),
+            status_x: n("X"),
+            no_obligation: n("-"),
+            no_status: n("none"),
+            shortfall: s.shortfall,
+            penalties_minor: s.penalties.0,
+        }
+    }
 }

@@ -10,6 +10,9 @@ use yrd_storage::SqliteStore;
 
 /// Opens the registry in `data_dir`, which must have been created.
 pub fn open(data_dir: &Path) -> Result<Registry<SqliteStore>> {
+    if data_dir.exists() && !data_dir.is_dir() {
+        bail!("{} is a file, not a data directory", data_dir.display());
+    }
     if !data_dir.join("registry.sqlite").exists() {
         bail!(
             "{} holds no registry (create one with `yrd-ets init --data-dir {} --market yrd`)",
@@ -51,13 +54,18 @@ pub fn market_text(market: Option<&str>, market_file: Option<&Path>) -> Result<(
 }
 
 /// `yrd-ets init`.
-pub fn init(data_dir: &Path, market: Option<&str>, market_file: Option<&Path>) -> Result<ExitCode> {
+pub fn init(
+    data_dir: &Path,
+    market: Option<&str>,
+    market_file: Option<&Path>,
+    date: Option<NaiveDate>,
+) -> Result<ExitCode> {
     let (text, source) = market_text(market, market_file)?;
     if data_dir.join("registry.sqlite").exists() {
         bail!("{} already holds a registry", data_dir.display());
     }
-    let today = chrono::Utc::now().date_naive();
-    let registry = open_or_create(data_dir, &text, &source, today)?;
+    let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let registry = open_or_create(data_dir, &text, &source, date)?;
     let config = registry.state().config();
     println!(
         "created registry for {} ({}) in {}: {} jurisdictions, {} system accounts",

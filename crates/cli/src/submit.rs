@@ -30,6 +30,12 @@ pub fn run(data_dir: &Path, file: &Path, keep_going: bool) -> Result<ExitCode> {
             );
         }
     }
+    if submissions.is_empty() {
+        bail!(
+            "{}: no submissions in the file (blank lines and lines starting with # are skipped)",
+            file.display()
+        );
+    }
     let mut registry = open(data_dir)?;
     if !keep_going {
         // Dry-run on a copy of the state first, so that a refusal anywhere stores nothing.

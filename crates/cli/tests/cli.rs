@@ -179,9 +179,17 @@ fn bad_submissions_are_refused_with_their_rule_and_change_nothing() {
     let dir = tmp.path().join("r");
     let d = dir.to_str().unwrap();
     assert!(
-        run(&["init", "--data-dir", d, "--market", "yrd"])
-            .status
-            .success()
+        run(&[
+            "init",
+            "--data-dir",
+            d,
+            "--market",
+            "yrd",
+            "--date",
+            "2024-01-01"
+        ])
+        .status
+        .success()
     );
     let file = tmp.path().join("tx.jsonl");
     let good = r#"{"id":"o1","date":"2024-01-02","command":{"type":"open_account","account":"TR-1","kind":"trading","jurisdiction":"CN-SH","holder_name":"Trader"}}"#;
@@ -347,4 +355,68 @@ fn sigkill_at_random_points_loses_no_acknowledged_transaction() {
         journal_len(&dir) > 100,
         "the writer should have made progress"
     );
+}
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let mut child = bin()
+        .args(["demo", "--data-dir", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close our end like `| head -1` does.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("yrd-ets demo"), "{first}");
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "panicked: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn importing_another_file_over_a_replay_is_refused_before_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let header = "id,year,InstallationOrAircraftOperatorID,NationalAdministratorCode,AccountHolderName,AccountStatus,InstallationNameOrAircraftOperatorCode,PermitOrPlanID,MainActivityTypeCode,MainActivityTypeCodeLookup,FirstYearOfEmissions,LastYearOfEmissions,ETSPhase,FreeAllocations,AllowanceInAllocation,VerifiedEmissions,UnitsSurrendered,SurrenderedAllowances,CumulativeVerifiedEmissions,CumulativeSurrenderedUnits,ComplianceCode";
+    let row = |alloc: u32| {
+        format!(
+            "AT-1,2013,1,AT,H,open,P,X,20,Combustion,2013,0,2013-2020,{alloc},{alloc},100,100,100,100,100,A"
+        )
+    };
+    let (a, b) = (tmp.path().join("a.csv"), tmp.path().join("b.csv"));
+    std::fs::write(&a, format!("{header}\n{}\n", row(100))).unwrap();
+    std::fs::write(&b, format!("{header}\n{}\n", row(90))).unwrap();
+    let dir = tmp.path().join("dd");
+    let report = tmp.path().join("r.csv");
+    let import = |f: &Path| {
+        run(&[
+            "import",
+            "eutl",
+            f.to_str().unwrap(),
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ])
+    };
+    assert!(import(&a).status.success());
+    let before = journal_len(&dir);
+    let out = import(&b);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("holds a different replay"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(journal_len(&dir), before);
 }

@@ -244,6 +244,12 @@ impl<S: JournalStore> Registry<S> {
             }
         }
         if let Err(e) = self.store.append(&entries) {
+            // Nothing of the batch is stored, but memory is ahead of the disk: stop (fail-stop).
+            // The usual cause is another process writing to the same data directory.
+            let e = StorageError(format!(
+                "{e}; nothing of this batch was stored. If another yrd-ets process writes to the same \
+                 data directory, only one may write at a time: reopen and retry"
+            ));
             self.failed = Some(e.clone());
             return Err(e);
         }

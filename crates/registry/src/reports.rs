@@ -214,12 +214,14 @@ pub fn jurisdiction_summaries(rows: &[ComplianceRow]) -> Vec<JurisdictionSummary
                 year: r.year,
                 ..Default::default()
             });
+        // Every figure is at most Quantity::MAX (10^15), so these sums stay far below u64::MAX;
+        // saturating rather than wrapping guards a report against anything beyond that.
         s.installations += 1;
-        s.allocated += r.allocated;
-        s.deducted += r.deducted;
-        s.verified += r.verified.unwrap_or(0);
-        s.surrendered += r.surrendered;
-        s.shortfall += r.shortfall;
+        s.allocated = s.allocated.saturating_add(r.allocated);
+        s.deducted = s.deducted.saturating_add(r.deducted);
+        s.verified = s.verified.saturating_add(r.verified.unwrap_or(0));
+        s.surrendered = s.surrendered.saturating_add(r.surrendered);
+        s.shortfall = s.shortfall.saturating_add(r.shortfall);
         s.penalties = Money(s.penalties.0.saturating_add(r.penalty.0));
         let code = r
             .status

@@ -27,8 +27,18 @@ pub enum RuleCode {
     YearBeforeInstallation,
     /// A quantity of zero.
     ZeroQuantity,
-    /// A sum would overflow.
+    /// A sum would overflow, or exceed the registry's bound per unit class.
     QuantityOverflow,
+    /// A quantity above the registry's bound ([`yrd_types::Quantity::MAX`]).
+    QuantityTooLarge,
+    /// A business date outside 1990-2200.
+    DateOutOfRange,
+    /// A business date earlier than the last recorded transaction's.
+    DateBeforeLast,
+    /// Emissions of a year entered before the year has ended.
+    YearNotEnded,
+    /// A surrender for a year that has not begun.
+    YearNotBegun,
     /// The account id is taken.
     DuplicateAccount,
     /// The installation id is taken.

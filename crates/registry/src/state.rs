@@ -6,14 +6,14 @@
 
 use crate::command::{Command, Effect, Submission};
 use crate::rules::{RuleCode, Violation};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use yrd_compliance::{Compliance, ComplianceError, Installation, InstallationNo, YearKey};
 use yrd_config::{MarketConfig, UnitType};
 use yrd_ledger::{AccountNo, AccountSpec, AccountStatus, Ledger};
 use yrd_types::{
-    AccountId, AccountKind, InstallationId, JurisdictionCode, SerialRange, TransactionId,
+    AccountId, AccountKind, InstallationId, JurisdictionCode, Quantity, SerialRange, TransactionId,
     UnitClass, UnitTypeCode, Vintage,
 };
 
@@ -88,6 +88,7 @@ pub struct RegistryState {
     surrenders: HashMap<TransactionId, SurrenderRecord>,
     linked: HashMap<AccountNo, InstallationNo>,
     last_seq: u64,
+    last_date: Option<NaiveDate>,
 }
 
 type Checked<T> = Result<T, Violation>;
@@ -104,6 +105,7 @@ impl RegistryState {
             surrenders: HashMap::new(),
             linked: HashMap::new(),
             last_seq: 0,
+            last_date: None,
         }
     }
 
@@ -125,6 +127,11 @@ impl RegistryState {
     /// Sequence number of the last applied transaction (0 when none).
     pub fn last_seq(&self) -> u64 {
         self.last_seq
+    }
+
+    /// The sequence number and content hash of an applied transaction id, if any.
+    pub fn applied(&self, id: &TransactionId) -> Option<(u64, [u8; 32])> {
+        self.seen.get(id).copied()
     }
 
     /// Canonical JSON of a submission and its SHA-256: what idempotency compares.
@@ -155,14 +162,83 @@ impl RegistryState {
                 ),
             )]);
         }
+        let calendar = self.general_checks(submission);
+        if !calendar.is_empty() {
+            return Err(calendar);
+        }
         let effects = self.execute(&submission.id, submission.date, &submission.command)?;
         self.last_seq += 1;
+        self.last_date = Some(submission.date);
         self.seen
             .insert(submission.id.clone(), (self.last_seq, content_hash));
         Ok(Applied::New {
             seq: self.last_seq,
             effects,
         })
+    }
+
+    /// Checks every command shares: the business date (in range, never before the last recorded
+    /// transaction's, after the year for emissions, within or after the year for a surrender),
+    /// quantities within [`Quantity::MAX`], and names of a sane length without control characters.
+    fn general_checks(&self, submission: &Submission) -> Vec<Violation> {
+        let date = submission.date;
+        let mut v = Vec::new();
+        let in_range = NaiveDate::from_ymd_opt(1990, 1, 1).is_some_and(|lo| date >= lo)
+            && NaiveDate::from_ymd_opt(2200, 12, 31).is_some_and(|hi| date <= hi);
+        if !in_range {
+            v.push(Violation::new(
+                RuleCode::DateOutOfRange,
+                "date",
+                format!("{date} is outside 1990-01-01..2200-12-31"),
+            ));
+        }
+        if let Some(last) = self.last_date
+            && date < last
+        {
+            v.push(Violation::new(
+                RuleCode::DateBeforeLast,
+                "date",
+                format!("transactions are recorded in date order: {date} is before {last}, the date of transaction {}", self.last_seq),
+            ));
+        }
+        let year_of_date = u16::try_from(date.year()).unwrap_or(0);
+        match &submission.command {
+            Command::EnterEmissions { year, .. } if year_of_date <= *year => v.push(Violation::new(
+                RuleCode::YearNotEnded,
+                "year",
+                format!("emissions of {year} can be verified only after the year has ended, not on {date}"),
+            )),
+            Command::Surrender { year, .. } if year_of_date < *year => v.push(Violation::new(
+                RuleCode::YearNotBegun,
+                "year",
+                format!("a surrender for {year} cannot be made on {date}, before the year has begun"),
+            )),
+            _ => {}
+        }
+        if let Some(q) = command_quantity(&submission.command)
+            && q > Quantity::MAX
+        {
+            v.push(Violation::new(
+                RuleCode::QuantityTooLarge,
+                "quantity",
+                format!(
+                    "{q} exceeds the largest quantity the registry accepts, {}",
+                    Quantity::MAX
+                ),
+            ));
+        }
+        for (field, text) in command_names(&submission.command) {
+            if text.chars().count() > MAX_NAME_CHARS || text.chars().any(char::is_control) {
+                v.push(Violation::new(
+                    RuleCode::InvalidField,
+                    field,
+                    format!(
+                        "must be at most {MAX_NAME_CHARS} characters without control characters"
+                    ),
+                ));
+            }
+        }
+        v
     }
 
     fn execute(
@@ -637,11 +713,20 @@ impl RegistryState {
             Err(e) => v.push(e),
             Ok(no) => {
                 let kind = self.ledger.account(no).spec.kind;
-                if kind != AccountKind::OperatorHolding || self.linked.contains_key(&no) {
+                if kind != AccountKind::OperatorHolding {
                     v.push(Violation::new(
                         RuleCode::AccountNotLinkable,
                         "account",
-                        format!("account {account} is a {kind} account or already linked to an installation; an unlinked operator_holding account is required"),
+                        format!("account {account} is of kind {kind}; an installation needs an operator_holding account"),
+                    ));
+                } else if let Some(other) = self.linked.get(&no) {
+                    v.push(Violation::new(
+                        RuleCode::AccountNotLinkable,
+                        "account",
+                        format!(
+                            "account {account} already belongs to installation {}",
+                            self.compliance.installation(*other).id
+                        ),
                     ));
                 }
             }
@@ -682,7 +767,12 @@ impl RegistryState {
             vintage,
         };
         let mut v = Vec::new();
-        let _ = self.class(&class, "unit_type").map_err(|e| v.push(e));
+        let _ = self
+            .jurisdiction(jurisdiction, "jurisdiction")
+            .map_err(|e| v.push(e));
+        let _ = self
+            .unit_type(unit_type, "unit_type")
+            .map_err(|e| v.push(e));
         let _ = Self::positive(quantity, "quantity").map_err(|e| v.push(e));
         if self.config.compliance.period_of(vintage.year()).is_none() {
             v.push(Violation::new(
@@ -695,11 +785,17 @@ impl RegistryState {
             .ledger
             .class_no(&class)
             .map_or(0, |c| self.ledger.class(c).issued);
-        if issued.checked_add(quantity).is_none() {
+        if issued
+            .checked_add(quantity)
+            .is_none_or(|total| total > Quantity::MAX)
+        {
             v.push(Violation::new(
                 RuleCode::QuantityOverflow,
                 "quantity",
-                format!("{issued} issued + {quantity} overflows"),
+                format!(
+                    "{issued} already issued + {quantity} would exceed {} units of {class}",
+                    Quantity::MAX
+                ),
             ));
         }
         let gov = if v.is_empty() {
@@ -827,7 +923,7 @@ impl RegistryState {
                 v.push(Violation::new(
                     RuleCode::TransferNotPermitted,
                     "to",
-                    format!("a transfer may not move units from a {fk} account to a {tk} account"),
+                    format!("a transfer may not move units from an account of kind {fk} to one of kind {tk}"),
                 ));
             }
             let _ = self.may_receive(t, class, "to").map_err(|e| v.push(e));
@@ -1050,7 +1146,7 @@ impl RegistryState {
             return Err(one(Violation::new(
                 RuleCode::TransferNotPermitted,
                 "from",
-                format!("{what} is not permitted from a {kind} account ({from})"),
+                format!("{what} is not permitted from account {from} of kind {kind}"),
             )));
         }
         self.holds(f, class, quantity, "quantity").map_err(one)?;
@@ -1173,4 +1269,31 @@ fn compliance_violation(e: ComplianceError) -> Violation {
         ComplianceError::Overflow(_) => (RuleCode::QuantityOverflow, "quantity"),
     };
     Violation::new(code, field, e.to_string())
+}
+
+/// Longest holder, installation or sector name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+fn command_quantity(command: &Command) -> Option<u64> {
+    match command {
+        Command::Issue { quantity, .. }
+        | Command::Allocate { quantity, .. }
+        | Command::Transfer { quantity, .. }
+        | Command::Surrender { quantity, .. }
+        | Command::ReverseSurrender { quantity, .. }
+        | Command::Delete { quantity, .. }
+        | Command::Cancel { quantity, .. }
+        | Command::EnterEmissions { quantity, .. } => Some(*quantity),
+        _ => None,
+    }
+}
+
+fn command_names(command: &Command) -> Vec<(&'static str, &str)> {
+    match command {
+        Command::OpenAccount { holder_name, .. } => vec![("holder_name", holder_name.as_str())],
+        Command::RegisterInstallation { name, sector, .. } => {
+            vec![("name", name.as_str()), ("sector", sector.as_str())]
+        }
+        _ => vec![],
+    }
 }

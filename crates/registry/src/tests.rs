@@ -130,9 +130,13 @@ fn fixture() -> Registry<MemoryStore> {
 }
 
 fn refused(r: &mut Registry<MemoryStore>, id: &str, command: Command) -> Rejection {
+    refused_submission(r, sub(id, command))
+}
+
+fn refused_submission(r: &mut Registry<MemoryStore>, submission: Submission) -> Rejection {
     let before = r.state().last_seq();
     let holdings_before = r.state().ledger().class_totals();
-    let rejection = r.submit(sub(id, command)).unwrap().unwrap_err();
+    let rejection = r.submit(submission).unwrap().unwrap_err();
     assert_eq!(
         r.state().last_seq(),
         before,
@@ -209,7 +213,72 @@ fn zero_and_overflowing_quantities_are_refused() {
             quantity: u64::MAX,
         },
     );
+    assert_eq!(codes(&rej), vec![RuleCode::QuantityTooLarge]);
+    // 10,000 are issued: another 10^15 - 9,999 would take the class past its bound of 10^15.
+    let rej = refused(
+        &mut r,
+        "big2",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("CEA"),
+            vintage: Vintage::new(2019).unwrap(),
+            quantity: yrd_types::Quantity::MAX - 9_999,
+        },
+    );
     assert_eq!(codes(&rej), vec![RuleCode::QuantityOverflow]);
+    // Exactly up to the bound is fine.
+    r.submit(sub(
+        "big3",
+        Command::Issue {
+            jurisdiction: jur("CN-SH"),
+            unit_type: ut("CEA"),
+            vintage: Vintage::new(2019).unwrap(),
+            quantity: yrd_types::Quantity::MAX - 10_000,
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    assert!(audit(r.store()).unwrap().is_clean());
+}
+
+#[test]
+fn calendar_rules_are_enforced() {
+    let mut r = fixture();
+    let on = |id: &str, y: i32, m: u32, d: u32, command: Command| Submission {
+        date: NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        ..sub(id, command)
+    };
+    let emissions = Command::EnterEmissions {
+        installation: inst("P1"),
+        obligation: ut("CO2E"),
+        year: 2020,
+        quantity: 5,
+        source: EmissionsSource::Verifier,
+    };
+    let rej = refused_submission(&mut r, on("e", 2020, 6, 1, emissions));
+    assert_eq!(codes(&rej), vec![RuleCode::YearNotEnded]);
+    let surrender = Command::Surrender {
+        installation: inst("P1"),
+        account: acc("OP-1"),
+        obligation: ut("CO2E"),
+        year: 2021,
+        quantity: 5,
+    };
+    let rej = refused_submission(&mut r, on("s", 2020, 6, 1, surrender));
+    assert_eq!(codes(&rej), vec![RuleCode::YearNotBegun]);
+    let open = |name: &str| Command::OpenAccount {
+        account: acc("TR-9"),
+        kind: AccountKind::Trading,
+        jurisdiction: jur("CN-SH"),
+        holder_name: name.into(),
+    };
+    let rej = refused_submission(&mut r, on("far", 2201, 1, 1, open("x")));
+    assert_eq!(codes(&rej), vec![RuleCode::DateOutOfRange]);
+    let rej = refused(&mut r, "ctl", open("evil\u{1b}[2J"));
+    assert_eq!(codes(&rej), vec![RuleCode::InvalidField]);
+    let rej = refused(&mut r, "long", open(&"x".repeat(201)));
+    assert_eq!(codes(&rej), vec![RuleCode::InvalidField]);
+    assert_eq!(rej.violations[0].field, "holder_name");
 }
 
 #[test]
@@ -509,15 +578,27 @@ fn surrender_and_reversal_cycle_with_status() {
         (700, Some(StatusCode::B), 500, 20_000_000)
     );
     // Reversing more than remains is refused.
-    let rej = refused(
+    let rej = refused_submission(
         &mut r,
-        "rev2",
-        Command::ReverseSurrender {
-            surrender: TransactionId::new("s").unwrap(),
-            quantity: 701,
-        },
+        after_2019_deadline(
+            "rev2",
+            Command::ReverseSurrender {
+                surrender: TransactionId::new("s").unwrap(),
+                quantity: 701,
+            },
+        ),
     );
     assert_eq!(codes(&rej), vec![RuleCode::ReversalExceedsSurrender]);
+    // The registry's calendar never runs backwards.
+    let rej = refused(
+        &mut r,
+        "old",
+        Command::ReverseSurrender {
+            surrender: TransactionId::new("s").unwrap(),
+            quantity: 1,
+        },
+    );
+    assert_eq!(codes(&rej), vec![RuleCode::DateBeforeLast]);
     assert!(audit(r.store()).unwrap().is_clean());
 }
 

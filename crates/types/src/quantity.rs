@@ -15,6 +15,12 @@ impl Quantity {
     /// No units.
     pub const ZERO: Quantity = Quantity(0);
 
+    /// The largest quantity any one transaction or unit class may carry: 10^15 base units
+    /// (10^15 t CO2e is some 20,000 years of world emissions; 10^15 kg of a pollutant, a million
+    /// times a large province's annual load). Keeping every figure below it keeps every sum the
+    /// registry forms far from `u64::MAX`.
+    pub const MAX: u64 = 1_000_000_000_000_000;
+
     /// `self + other`, or `None` on overflow.
     pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
         self.0.checked_add(other.0).map(Quantity)
