@@ -12,9 +12,11 @@
 //! than an account holds, ranges an account does not hold, overflowing a class.
 
 mod audit;
+mod cash;
 mod holding;
 
 pub use audit::{AuditFinding, ClassTotals};
+pub use cash::{CashBalance, CashError, CashLedger};
 pub use holding::Holding;
 
 use serde::{Deserialize, Serialize};
