@@ -43,6 +43,7 @@ struct LevelSlot {
     tail: u32,
 }
 
+#[derive(Clone)]
 struct SideBook {
     side: Side,
     ladder: Ladder,
@@ -70,6 +71,7 @@ struct MatchOutcome {
 }
 
 /// Fast order book of one instrument. See the crate documentation for the rules.
+#[derive(Clone)]
 pub struct OrderBook {
     config: BookConfig,
     orders: Vec<OrderSlot>,
@@ -80,6 +82,16 @@ pub struct OrderBook {
     /// Indexed by `Side as usize`.
     sides: [SideBook; 2],
     resting_orders: usize,
+}
+
+impl std::fmt::Debug for OrderBook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderBook")
+            .field("resting_orders", &self.resting_orders)
+            .field("best_bid", &self.best_bid())
+            .field("best_ask", &self.best_ask())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OrderBook {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 /// Ids below this go to the dense table (at most 4 Mi entries x 4 bytes = 16 MiB).
 const DENSE_ID_LIMIT: u64 = 1 << 22;
 
+#[derive(Clone)]
 pub(crate) struct IdMap {
     /// `dense[id]` = slot + 1, 0 = absent. Grows by doubling up to `DENSE_ID_LIMIT`.
     dense: Vec<u32>,

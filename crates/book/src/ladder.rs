@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 /// Fallback keys that trigger the first re-centering.
 const RECENTER_OUTSIDE_MIN: usize = 64;
 
+#[derive(Clone)]
 pub(crate) struct Ladder {
     width_log2: u32,
     /// Key of window position 0.

@@ -13,6 +13,20 @@ pub struct MarketConfig {
     pub unit_types: Vec<UnitType>,
     /// Compliance calendar and rules.
     pub compliance: Compliance,
+    /// The exchange (secondary market), if the market runs one.
+    #[serde(default)]
+    pub exchange: Option<ExchangeConfig>,
+}
+
+/// The exchange: which unit types trade on it and under which rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// Unit types listed; each issued class (jurisdiction x unit type x vintage) of them is an
+    /// instrument.
+    pub unit_types: Vec<UnitTypeCode>,
+    /// Trading rules: tick, lot, price band, block threshold, sessions, fees, calendar.
+    pub rules: yrd_market::TradingRules,
 }
 
 /// Identification and currency of the market.

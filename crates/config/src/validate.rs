@@ -14,7 +14,32 @@ pub(crate) fn validate(c: &MarketConfig) -> Result<(), Failure> {
     market(&c.market)?;
     jurisdictions(c)?;
     unit_types(c)?;
-    compliance(c)
+    compliance(c)?;
+    exchange(c)
+}
+
+fn exchange(c: &MarketConfig) -> Result<(), Failure> {
+    let Some(e) = &c.exchange else { return Ok(()) };
+    if e.unit_types.is_empty() {
+        return fail(
+            "exchange.unit_types",
+            "list at least one unit type, or leave out the [exchange] section",
+        );
+    }
+    for (i, code) in e.unit_types.iter().enumerate() {
+        if c.unit_type(code).is_none() {
+            return fail(
+                format!("exchange.unit_types[{i}]"),
+                format!("unknown unit type {code}"),
+            );
+        }
+    }
+    if let Err(failures) = e.rules.validate()
+        && let Some((field, reason)) = failures.into_iter().next()
+    {
+        return fail(format!("exchange.rules.{field}"), reason);
+    }
+    Ok(())
 }
 
 fn market(m: &MarketInfo) -> Result<(), Failure> {

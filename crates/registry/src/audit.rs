@@ -119,6 +119,7 @@ pub fn audit<S: JournalStore>(store: &S) -> Result<AuditReport, StorageError> {
     }
     check_holdings_positive(&state, &mut report);
     check_surrenders_match_compliance(&state, &mut report);
+    check_cash_and_reservations(&state, &mut report);
     report.classes = state.ledger().class_totals();
     Ok(report)
 }
@@ -167,6 +168,35 @@ fn check_surrenders_match_compliance(state: &RegistryState, report: &mut AuditRe
             report.find(format!(
                 "obligation {}: surrender accounts hold {in_accounts} units but compliance records {recorded} surrendered",
                 ob.code
+            ));
+        }
+    }
+}
+
+/// Cash is conserved (deposits - withdrawals = balances + fees), the cash each account has
+/// reserved equals what its open buy orders need, and no account has reserved more units for sell
+/// orders than it holds.
+fn check_cash_and_reservations(state: &RegistryState, report: &mut AuditReport) {
+    for finding in state.cash().audit() {
+        report.find(finding);
+    }
+    let by_orders = state.exchange().reserved_cash_by_account();
+    for (no, account) in state.ledger().accounts() {
+        let reserved = state.cash().balance(no).reserved;
+        let expected = by_orders.get(&no).copied().unwrap_or(0);
+        if reserved != expected {
+            report.find(format!(
+                "account {}: {reserved} cash reserved but its open buy orders need {expected}",
+                account.spec.id
+            ));
+        }
+    }
+    for ((no, class), reserved) in &state.exchange().reserved_units {
+        let held = state.ledger().quantity(*no, class);
+        if *reserved > held {
+            report.find(format!(
+                "account {}: {reserved} units of {class} reserved for sell orders but {held} held",
+                state.ledger().account(*no).spec.id
             ));
         }
     }

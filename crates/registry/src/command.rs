@@ -1,11 +1,11 @@
 //! Transactions as callers submit them, and what they did.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use yrd_compliance::{EmissionsSource, StatusCode};
 use yrd_types::{
-    AccountId, AccountKind, InstallationId, JurisdictionCode, Money, SerialRange, TransactionId,
-    UnitClass, UnitTypeCode, Vintage,
+    AccountId, AccountKind, InstallationId, JurisdictionCode, Money, OrderRef, SerialRange,
+    TransactionId, UnitClass, UnitTypeCode, Vintage,
 };
 
 /// A transaction submitted to the registry: the caller's idempotency id, the business date it
@@ -189,6 +189,79 @@ pub enum Command {
         /// Year.
         year: u16,
     },
+    /// Pays money into a participant's cash account (minor currency units).
+    Deposit {
+        /// Operator holding or trading account.
+        account: AccountId,
+        /// Amount, minor units (fen, cent).
+        amount_minor: i64,
+    },
+    /// Pays available money out of a participant's cash account.
+    Withdraw {
+        /// Operator holding or trading account.
+        account: AccountId,
+        /// Amount, minor units.
+        amount_minor: i64,
+    },
+    /// Places an order on the exchange. A buy reserves price x quantity + fee of cash, a sell
+    /// reserves the units; what it trades settles delivery-versus-payment in this transaction.
+    PlaceOrder {
+        /// The participant's order reference (unique).
+        order: OrderRef,
+        /// Trading account.
+        account: AccountId,
+        /// Instrument: the unit class traded, e.g. `CN-SH/CEA/2024`.
+        class: UnitClass,
+        /// Buy or sell.
+        side: OrderSide,
+        /// Limit price, minor units per base unit (absent for a market order).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        price_minor: Option<i64>,
+        /// Base units.
+        quantity: u64,
+        /// Good till cancelled, day, immediate or cancel, fill or kill, market.
+        time_in_force: TimeInForce,
+        /// Time of day of the order (trading sessions).
+        time: NaiveTime,
+    },
+    /// Cancels an open order.
+    CancelOrder {
+        /// Order reference.
+        order: OrderRef,
+        /// Its owner.
+        account: AccountId,
+        /// Time of day.
+        time: NaiveTime,
+    },
+    /// Reduces an open order's quantity; it keeps its time priority.
+    ReduceOrder {
+        /// Order reference.
+        order: OrderRef,
+        /// Its owner.
+        account: AccountId,
+        /// Units to take off.
+        quantity: u64,
+        /// Time of day.
+        time: NaiveTime,
+    },
+    /// Changes an open order's price; it loses its time priority and may trade at once.
+    AmendOrder {
+        /// Order reference.
+        order: OrderRef,
+        /// Its owner.
+        account: AccountId,
+        /// New limit price, minor units per base unit.
+        price_minor: i64,
+        /// Time of day.
+        time: NaiveTime,
+    },
+    /// Halts or resumes trading in an instrument (exchange operator).
+    SetTradingHalt {
+        /// Instrument.
+        class: UnitClass,
+        /// Halted or not.
+        halted: bool,
+    },
 }
 
 impl Command {
@@ -211,6 +284,13 @@ impl Command {
             Command::SetNoObligation { .. } => "set_no_obligation",
             Command::SuspendProcess { .. } => "suspend_process",
             Command::ProcessDeadline { .. } => "process_deadline",
+            Command::Deposit { .. } => "deposit",
+            Command::Withdraw { .. } => "withdraw",
+            Command::PlaceOrder { .. } => "place_order",
+            Command::CancelOrder { .. } => "cancel_order",
+            Command::ReduceOrder { .. } => "reduce_order",
+            Command::AmendOrder { .. } => "amend_order",
+            Command::SetTradingHalt { .. } => "set_trading_halt",
         }
     }
 }
@@ -293,6 +373,119 @@ pub enum Effect {
         /// Penalty, minor currency units.
         penalty: Money,
     },
+    /// Cash paid in.
+    CashDeposited {
+        /// Account.
+        account: AccountId,
+        /// Amount, minor units.
+        amount_minor: i64,
+    },
+    /// Cash paid out.
+    CashWithdrawn {
+        /// Account.
+        account: AccountId,
+        /// Amount, minor units.
+        amount_minor: i64,
+    },
+    /// An order was accepted (its reservation made).
+    OrderAccepted {
+        /// Order.
+        order: OrderRef,
+        /// Instrument.
+        class: UnitClass,
+        /// Side.
+        side: OrderSide,
+        /// Reservation price (the limit, or the band bound for a market order), minor units.
+        price_minor: i64,
+        /// Units.
+        quantity: u64,
+    },
+    /// A trade, settled delivery-versus-payment.
+    Traded {
+        /// Instrument.
+        class: UnitClass,
+        /// Price, minor units per base unit.
+        price_minor: i64,
+        /// Units.
+        quantity: u64,
+        /// Buy order.
+        buy_order: OrderRef,
+        /// Sell order.
+        sell_order: OrderRef,
+        /// Buyer's account.
+        buyer: AccountId,
+        /// Seller's account.
+        seller: AccountId,
+        /// Fee charged to each side, minor units.
+        fee_minor: i64,
+        /// Serials delivered.
+        ranges: Vec<SerialRange>,
+    },
+    /// Units of an order were cancelled (requested, unfilled, self-trade prevention, end of day).
+    OrderCancelled {
+        /// Order.
+        order: OrderRef,
+        /// Units.
+        quantity: u64,
+        /// Why.
+        reason: String,
+    },
+    /// An order was reduced.
+    OrderReduced {
+        /// Order.
+        order: OrderRef,
+        /// Units taken off.
+        quantity: u64,
+    },
+    /// An order's price changed.
+    OrderAmended {
+        /// Order.
+        order: OrderRef,
+        /// New price, minor units.
+        price_minor: i64,
+    },
+    /// A trading day ended for an instrument.
+    DayClosed {
+        /// Instrument.
+        class: UnitClass,
+        /// Closing price, minor units.
+        close_minor: i64,
+        /// Units traded on the book that day.
+        volume: u64,
+    },
+    /// Trading halted or resumed.
+    TradingHalted {
+        /// Instrument.
+        class: UnitClass,
+        /// Halted or not.
+        halted: bool,
+    },
+}
+
+/// Side of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSide {
+    /// Buy.
+    Buy,
+    /// Sell.
+    Sell,
+}
+
+/// How long an order lives and how it may trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeInForce {
+    /// Good till cancelled: rests until filled or cancelled.
+    Gtc,
+    /// Rests until the end of the trading day.
+    Day,
+    /// Immediate or cancel: trades what it can, cancels the rest.
+    Ioc,
+    /// Fill or kill: trades all at once or nothing.
+    Fok,
+    /// Market: trades what it can within the price band, cancels the rest.
+    Market,
 }
 
 /// The registry's answer to an accepted submission.

@@ -12,13 +12,14 @@
 
 pub mod audit;
 pub mod command;
+pub mod exchange;
 pub mod journal;
 mod registry;
 pub mod reports;
 pub mod rules;
 pub mod state;
 
-pub use command::{Command, Effect, Receipt, Submission};
+pub use command::{Command, Effect, OrderSide, Receipt, Submission, TimeInForce};
 pub use journal::{JournalEntry, JournalStore, MemoryStore, StorageError};
 pub use registry::{OpenError, Registry, SubmitResult};
 pub use rules::{Rejection, RuleCode, Violation};

@@ -73,6 +73,26 @@ pub enum RuleCode {
     ReversalExceedsSurrender,
     /// A field's value is unusable (empty name, same sender and receiver).
     InvalidField,
+    /// The market configuration has no exchange.
+    ExchangeNotConfigured,
+    /// Only operator holding and trading accounts trade and hold cash.
+    NotAParticipant,
+    /// Not enough available cash (no credit).
+    InsufficientCash,
+    /// Outside the trading sessions or not a trading day.
+    OutsideTradingHours,
+    /// The instrument is halted.
+    InstrumentHalted,
+    /// No such instrument (unit type not traded, or class never issued).
+    UnknownInstrument,
+    /// The order reference was used before.
+    DuplicateOrderRef,
+    /// No open order with that reference.
+    UnknownOrder,
+    /// The order belongs to another account.
+    NotOrderOwner,
+    /// A trading rule (tick, lot, price band, block size, fill-or-kill) refused the order.
+    TradingRule,
 }
 
 impl RuleCode {

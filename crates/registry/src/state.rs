@@ -5,13 +5,14 @@
 //! that can still fail comes before the first that cannot be undone.
 
 use crate::command::{Command, Effect, Submission};
+use crate::exchange::{Exchange, NewOrder, OrderChange};
 use crate::rules::{RuleCode, Violation};
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use yrd_compliance::{Compliance, ComplianceError, Installation, InstallationNo, YearKey};
 use yrd_config::{MarketConfig, UnitType};
-use yrd_ledger::{AccountNo, AccountSpec, AccountStatus, Ledger};
+use yrd_ledger::{AccountNo, AccountSpec, AccountStatus, CashLedger, Ledger};
 use yrd_types::{
     AccountId, AccountKind, InstallationId, JurisdictionCode, Quantity, SerialRange, TransactionId,
     UnitClass, UnitTypeCode, Vintage,
@@ -87,6 +88,8 @@ pub struct RegistryState {
     seen: HashMap<TransactionId, (u64, [u8; 32])>,
     surrenders: HashMap<TransactionId, SurrenderRecord>,
     linked: HashMap<AccountNo, InstallationNo>,
+    cash: CashLedger,
+    exchange: Exchange,
     last_seq: u64,
     last_date: Option<NaiveDate>,
 }
@@ -104,6 +107,8 @@ impl RegistryState {
             seen: HashMap::new(),
             surrenders: HashMap::new(),
             linked: HashMap::new(),
+            cash: CashLedger::default(),
+            exchange: Exchange::default(),
             last_seq: 0,
             last_date: None,
         }
@@ -374,7 +379,114 @@ impl RegistryState {
                 obligation,
                 year,
             } => self.process_deadline(jurisdiction, obligation, *year, date),
+            Command::Deposit {
+                account,
+                amount_minor,
+            } => self.deposit(account, *amount_minor),
+            Command::Withdraw {
+                account,
+                amount_minor,
+            } => self.withdraw(account, *amount_minor, date),
+            Command::PlaceOrder {
+                order,
+                account,
+                class,
+                side,
+                price_minor,
+                quantity,
+                time_in_force,
+                time,
+            } => self.place_order(
+                date,
+                NewOrder {
+                    order,
+                    account,
+                    class,
+                    side: *side,
+                    price: *price_minor,
+                    quantity: *quantity,
+                    time_in_force: *time_in_force,
+                    time: *time,
+                },
+            ),
+            Command::CancelOrder {
+                order,
+                account,
+                time,
+            } => self.change_order(date, *time, order, account, OrderChange::Cancel),
+            Command::ReduceOrder {
+                order,
+                account,
+                quantity,
+                time,
+            } => self.change_order(date, *time, order, account, OrderChange::Reduce(*quantity)),
+            Command::AmendOrder {
+                order,
+                account,
+                price_minor,
+                time,
+            } => self.change_order(
+                date,
+                *time,
+                order,
+                account,
+                OrderChange::Amend(*price_minor),
+            ),
+            Command::SetTradingHalt { class, halted } => self.set_halt(class, *halted),
         }
+    }
+
+    /// The cash ledger.
+    pub fn cash(&self) -> &CashLedger {
+        &self.cash
+    }
+
+    pub(crate) fn cash_mut(&mut self) -> &mut CashLedger {
+        &mut self.cash
+    }
+
+    /// The exchange (books, open orders, reservations).
+    pub fn exchange(&self) -> &Exchange {
+        &self.exchange
+    }
+
+    pub(crate) fn exchange_mut(&mut self) -> &mut Exchange {
+        &mut self.exchange
+    }
+
+    /// Units of `class` held by `account` and not reserved for sell orders.
+    pub fn free_units(&self, account: AccountNo, class: &UnitClass) -> u64 {
+        self.ledger.quantity(account, class) - self.exchange.reserved_units(account, class)
+    }
+
+    pub(crate) fn open_account_no_pub(
+        &self,
+        id: &AccountId,
+        field: &'static str,
+    ) -> Checked<AccountNo> {
+        self.open_account_no(id, field)
+    }
+
+    pub(crate) fn may_receive_pub(
+        &self,
+        to: AccountNo,
+        class: &UnitClass,
+        field: &'static str,
+    ) -> Checked<()> {
+        self.may_receive(to, class, field)
+    }
+
+    /// Delivers units of a trade (the caller reserved them).
+    pub(crate) fn move_units_pub(
+        &mut self,
+        from: AccountNo,
+        to: AccountNo,
+        class: &UnitClass,
+        quantity: u64,
+    ) -> Vec<SerialRange> {
+        self.ledger
+            .move_units(from, to, class, quantity)
+            .expect("sell orders reserve the units they deliver")
     }
 
     // ---- lookups: each returns the thing or the violation naming the field ----
@@ -538,12 +650,20 @@ impl RegistryState {
         field: &'static str,
     ) -> Checked<()> {
         let held = self.ledger.quantity(account, class);
-        if held < quantity {
+        let reserved = self.exchange.reserved_units(account, class);
+        if held - reserved < quantity {
             let id = &self.ledger.account(account).spec.id;
+            let on_sale = if reserved > 0 {
+                format!(" ({reserved} of them reserved for sell orders)")
+            } else {
+                String::new()
+            };
             return Err(Violation::new(
                 RuleCode::InsufficientHoldings,
                 field,
-                format!("account {id} holds {held} units of {class}; {quantity} requested"),
+                format!(
+                    "account {id} holds {held} units of {class}{on_sale}; {quantity} requested"
+                ),
             ));
         }
         Ok(())
@@ -960,9 +1080,14 @@ impl RegistryState {
             .ledger
             .account(account)
             .holdings()
-            .map(|(c, h)| (self.ledger.class(c).class.clone(), h.quantity()))
-            .filter(|(c, _)| {
-                ob.surrender_unit_types.contains(&c.unit_type)
+            .map(|(c, h)| {
+                let class = self.ledger.class(c).class.clone();
+                let free = h.quantity() - self.exchange.reserved_units(account, &class);
+                (class, free)
+            })
+            .filter(|(c, free)| {
+                *free > 0
+                    && ob.surrender_unit_types.contains(&c.unit_type)
                     && (ob.cross_jurisdiction || c.jurisdiction == inst.jurisdiction)
                     && self.config.compliance.vintage_eligible(c.vintage, year)
             })
@@ -1283,7 +1408,12 @@ fn command_quantity(command: &Command) -> Option<u64> {
         | Command::ReverseSurrender { quantity, .. }
         | Command::Delete { quantity, .. }
         | Command::Cancel { quantity, .. }
-        | Command::EnterEmissions { quantity, .. } => Some(*quantity),
+        | Command::EnterEmissions { quantity, .. }
+        | Command::PlaceOrder { quantity, .. }
+        | Command::ReduceOrder { quantity, .. } => Some(*quantity),
+        Command::Deposit { amount_minor, .. } | Command::Withdraw { amount_minor, .. } => {
+            u64::try_from(*amount_minor).ok()
+        }
         _ => None,
     }
 }

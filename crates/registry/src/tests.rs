@@ -863,3 +863,328 @@ mod properties {
         }
     }
 }
+
+mod exchange {
+    use super::*;
+    use crate::command::{OrderSide, TimeInForce};
+    use chrono::NaiveTime;
+    use yrd_types::OrderRef;
+
+    fn on(id: &str, day: u32, hh: u32, command: Command) -> (Submission, NaiveTime) {
+        let s = Submission {
+            date: NaiveDate::from_ymd_opt(2020, 3, day).unwrap(),
+            ..sub(id, command)
+        };
+        (s, NaiveTime::from_hms_opt(hh, 0, 0).unwrap())
+    }
+
+    fn order(
+        id: &str,
+        account: &str,
+        side: OrderSide,
+        price: i64,
+        quantity: u64,
+        hh: u32,
+    ) -> Command {
+        Command::PlaceOrder {
+            order: OrderRef::new(id).unwrap(),
+            account: acc(account),
+            class: cea("CN-SH", 2019),
+            side,
+            price_minor: Some(price),
+            quantity,
+            time_in_force: TimeInForce::Gtc,
+            time: NaiveTime::from_hms_opt(hh, 0, 0).unwrap(),
+        }
+    }
+
+    fn submit_on(
+        r: &mut Registry<MemoryStore>,
+        id: &str,
+        day: u32,
+        command: Command,
+    ) -> SubmitResult {
+        let (s, _) = on(id, day, 10, command);
+        r.submit(s).unwrap()
+    }
+
+    /// fixture() + TR-1 funded with CNY 100,000.00; trading on Monday 2 March 2020.
+    fn market() -> Registry<MemoryStore> {
+        let mut r = fixture();
+        submit_on(
+            &mut r,
+            "dep",
+            2,
+            Command::Deposit {
+                account: acc("TR-1"),
+                amount_minor: 10_000_000,
+            },
+        )
+        .unwrap();
+        r
+    }
+
+    fn tr1(r: &Registry<MemoryStore>) -> yrd_ledger::AccountNo {
+        r.state().ledger().find(&acc("TR-1")).unwrap()
+    }
+
+    #[test]
+    fn a_trade_settles_delivery_versus_payment() {
+        let mut r = market();
+        // Previous close CNY 80.00 (yrd.toml): band 72.00-88.00. OP-1 offers 300 t at 81.00.
+        submit_on(
+            &mut r,
+            "o1",
+            2,
+            order("S1", "OP-1", OrderSide::Sell, 8_100, 300, 10),
+        )
+        .unwrap();
+        // TR-1 bids 200 t at 82.00: trades 200 t at the resting 81.00.
+        let receipt = submit_on(
+            &mut r,
+            "o2",
+            2,
+            order("B1", "TR-1", OrderSide::Buy, 8_200, 200, 10),
+        )
+        .unwrap();
+        let traded = receipt.effects.iter().find_map(|e| match e {
+            Effect::Traded {
+                price_minor,
+                quantity,
+                fee_minor,
+                ranges,
+                ..
+            } => Some((*price_minor, *quantity, *fee_minor, ranges.clone())),
+            _ => None,
+        });
+        // Notional 8,100 x 200 = 1,620,000 fen; fee 5 bp = 810 fen from each side. The seller's
+        // lowest serials 1-200 are delivered.
+        let (price, quantity, fee, ranges) = traded.unwrap();
+        assert_eq!((price, quantity, fee), (8_100, 200, 810));
+        assert_eq!((ranges[0].first, ranges[0].last), (1, 200));
+        let cash = r.state().cash();
+        // Buyer: 10,000,000 - 1,620,000 - 810 = 8,379,190 available, nothing left reserved.
+        assert_eq!(cash.balance(tr1(&r)).available, 8_379_190);
+        assert_eq!(cash.balance(tr1(&r)).reserved, 0);
+        // Seller: 1,620,000 - 810 = 1,619,190, available from the next trading day (Tue 3 March).
+        let op1 = r.state().ledger().find(&acc("OP-1")).unwrap();
+        let tuesday = NaiveDate::from_ymd_opt(2020, 3, 3).unwrap();
+        assert_eq!(cash.available_on(op1, tuesday - chrono::Days::new(1)), 0);
+        assert_eq!(cash.available_on(op1, tuesday), 1_619_190);
+        assert_eq!(cash.fees(), 1_620);
+        // Units: TR-1 holds 200; OP-1 holds 800 of which 100 rest on the book.
+        assert_eq!(
+            r.state().ledger().quantity(tr1(&r), &cea("CN-SH", 2019)),
+            200
+        );
+        assert_eq!(r.state().free_units(op1, &cea("CN-SH", 2019)), 700);
+        assert!(
+            audit(r.store()).unwrap().is_clean(),
+            "{:?}",
+            audit(r.store()).unwrap().findings
+        );
+        // Reopening replays the matching to the same books and balances.
+        let reopened = Registry::open(r.store().clone()).unwrap();
+        assert_eq!(
+            reopened.state().cash().balance(tr1(&reopened)),
+            r.state().cash().balance(tr1(&r))
+        );
+        let book = |x: &Registry<MemoryStore>| {
+            x.state()
+                .exchange()
+                .instruments()
+                .next()
+                .unwrap()
+                .1
+                .book
+                .state_hash()
+        };
+        assert_eq!(book(&reopened), book(&r));
+    }
+
+    #[test]
+    fn reserved_units_cannot_be_sold_twice_or_transferred() {
+        let mut r = market();
+        submit_on(
+            &mut r,
+            "o1",
+            2,
+            order("S1", "OP-1", OrderSide::Sell, 8_100, 900, 10),
+        )
+        .unwrap();
+        let rej = submit_on(
+            &mut r,
+            "o2",
+            2,
+            order("S2", "OP-1", OrderSide::Sell, 8_100, 200, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientHoldings]);
+        let t = Command::Transfer {
+            from: acc("OP-1"),
+            to: acc("OP-2"),
+            class: cea("CN-SH", 2019),
+            quantity: 101,
+        };
+        let rej = submit_on(&mut r, "t", 2, t).unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientHoldings]);
+        assert!(
+            rej.violations[0]
+                .message
+                .contains("900 of them reserved for sell orders"),
+            "{rej}"
+        );
+        // Cancelling frees them.
+        let cancel = Command::CancelOrder {
+            order: OrderRef::new("S1").unwrap(),
+            account: acc("OP-1"),
+            time: NaiveTime::from_hms_opt(10, 5, 0).unwrap(),
+        };
+        submit_on(&mut r, "c", 2, cancel).unwrap();
+        let op1 = r.state().ledger().find(&acc("OP-1")).unwrap();
+        assert_eq!(r.state().free_units(op1, &cea("CN-SH", 2019)), 1_000);
+        assert!(audit(r.store()).unwrap().is_clean());
+    }
+
+    #[test]
+    fn orders_breaking_trading_rules_are_refused_with_the_rule() {
+        let mut r = market();
+        let before = r.state().last_seq();
+        // Outside the band: 88.01 > 88.00.
+        let rej = submit_on(
+            &mut r,
+            "x1",
+            2,
+            order("B1", "TR-1", OrderSide::Buy, 8_801, 10, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::TradingRule]);
+        assert!(rej.violations[0].message.contains("8800"), "{rej}");
+        // Lunch break.
+        let rej = submit_on(
+            &mut r,
+            "x2",
+            2,
+            order("B2", "TR-1", OrderSide::Buy, 8_000, 10, 12),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::OutsideTradingHours]);
+        // Block size on the book.
+        let rej = submit_on(
+            &mut r,
+            "x3",
+            2,
+            order("B3", "TR-1", OrderSide::Buy, 8_000, 100_000, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::TradingRule]);
+        // More than the cash: 2,000 t x 80.00 = 16,000,000 > 10,000,000.
+        let rej = submit_on(
+            &mut r,
+            "x4",
+            2,
+            order("B4", "TR-1", OrderSide::Buy, 8_000, 2_000, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientCash]);
+        // Short sale.
+        let rej = submit_on(
+            &mut r,
+            "x5",
+            2,
+            order("S1", "TR-1", OrderSide::Sell, 8_000, 1, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientHoldings]);
+        // Someone else's order.
+        submit_on(
+            &mut r,
+            "ok",
+            2,
+            order("B9", "TR-1", OrderSide::Buy, 7_500, 10, 10),
+        )
+        .unwrap();
+        let cancel = Command::CancelOrder {
+            order: OrderRef::new("B9").unwrap(),
+            account: acc("OP-1"),
+            time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        };
+        let rej = submit_on(&mut r, "x6", 2, cancel).unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::NotOrderOwner]);
+        // Duplicate order reference.
+        let rej = submit_on(
+            &mut r,
+            "x7",
+            2,
+            order("B9", "TR-1", OrderSide::Buy, 7_500, 10, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::DuplicateOrderRef]);
+        // Halted instrument.
+        submit_on(
+            &mut r,
+            "h",
+            2,
+            Command::SetTradingHalt {
+                class: cea("CN-SH", 2019),
+                halted: true,
+            },
+        )
+        .unwrap();
+        let rej = submit_on(
+            &mut r,
+            "x8",
+            2,
+            order("B8", "TR-1", OrderSide::Buy, 7_500, 10, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InstrumentHalted]);
+        // Only the accepted order, the halt (and nothing of the refusals) were journaled.
+        assert_eq!(r.state().last_seq(), before + 2);
+        assert!(audit(r.store()).unwrap().is_clean());
+    }
+
+    #[test]
+    fn proceeds_are_withdrawable_the_next_trading_day_and_the_close_moves_the_band() {
+        let mut r = market();
+        submit_on(
+            &mut r,
+            "o1",
+            2,
+            order("S1", "OP-1", OrderSide::Sell, 8_400, 100, 10),
+        )
+        .unwrap();
+        submit_on(
+            &mut r,
+            "o2",
+            2,
+            order("B1", "TR-1", OrderSide::Buy, 8_400, 100, 10),
+        )
+        .unwrap();
+        let w = |amount| Command::Withdraw {
+            account: acc("OP-1"),
+            amount_minor: amount,
+        };
+        let rej = submit_on(&mut r, "w1", 2, w(1)).unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientCash]);
+        // 840,000 - 420 fee = 839,580 on Tuesday.
+        submit_on(&mut r, "w2", 3, w(839_580)).unwrap();
+        // Tuesday's band is centred on Monday's close, 84.00: 75.60-92.40, so 92.40 is accepted.
+        submit_on(
+            &mut r,
+            "o3",
+            3,
+            order("B2", "TR-1", OrderSide::Buy, 9_240, 1, 10),
+        )
+        .unwrap();
+        let rej = submit_on(
+            &mut r,
+            "o4",
+            3,
+            order("B3", "TR-1", OrderSide::Buy, 9_241, 1, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::TradingRule]);
+        assert!(audit(r.store()).unwrap().is_clean());
+    }
+}

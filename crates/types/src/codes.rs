@@ -85,6 +85,14 @@ code_type!(
     check_transaction_id
 );
 
+code_type!(
+    /// A participant's order reference on the exchange (client order id), unique per registry:
+    /// 1-128 characters from letters, digits and `-_.:/`.
+    OrderRef,
+    "order reference",
+    check_transaction_id
+);
+
 fn check_upper_code(s: &str) -> Result<(), &'static str> {
     if !(2..=16).contains(&s.len()) {
         return Err("must be 2-16 characters long");

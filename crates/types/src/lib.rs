@@ -12,7 +12,7 @@ mod serial;
 
 pub use account_kind::AccountKind;
 pub use codes::{
-    AccountId, InstallationId, JurisdictionCode, TransactionId, UnitTypeCode, Vintage,
+    AccountId, InstallationId, JurisdictionCode, OrderRef, TransactionId, UnitTypeCode, Vintage,
 };
 pub use quantity::{Money, Quantity};
 pub use serial::SerialRange;

@@ -1,0 +1,913 @@
+//! The exchange inside the registry: order books per instrument, pre-trade reservations, and
+//! delivery-versus-payment settlement of every trade in the same transaction that matched it.
+//!
+//! An order command is one registry transaction: checked (trading rules, reservations), matched by
+//! the instrument's [`yrd_book::OrderBook`], and every resulting trade settled - units from seller
+//! to buyer, cash from buyer's reservation to seller's proceeds (available from the next trading
+//! day), fees collected - before the transaction is journaled. There is no state between match
+//! and settlement, so a crash can neither lose a match nor settle it twice: replaying the journal
+//! re-runs the same matching deterministically.
+//!
+//! Instruments are unit classes (`CN-SH/CEA/2024`) of the unit types the market configuration
+//! lists as tradable; an instrument exists once units of its class were issued.
+
+use crate::command::{Effect, OrderSide, TimeInForce};
+use crate::rules::{RuleCode, Violation};
+use crate::state::RegistryState;
+use chrono::{NaiveDate, NaiveTime};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use yrd_book::{
+    BookConfig, CancelReason, Event, OrderBook, OrderId, OrderKind, SelfTradePrevention, Side,
+    UserId,
+};
+use yrd_ledger::AccountNo;
+use yrd_market::{DayStats, TradingRules};
+use yrd_types::{AccountId, AccountKind, OrderRef, UnitClass};
+
+/// How many recent trades each instrument keeps for market data.
+pub const RECENT_TRADES: usize = 1_000;
+
+/// A trade as published (market data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trade {
+    /// Business date.
+    pub date: NaiveDate,
+    /// Time of the matching order.
+    pub time: NaiveTime,
+    /// Price, minor units per base unit.
+    pub price: i64,
+    /// Quantity, base units.
+    pub quantity: u64,
+    /// Side of the order that took liquidity.
+    pub aggressor: OrderSide,
+}
+
+/// One instrument's market.
+#[derive(Debug, Clone)]
+pub struct Instrument {
+    /// The order book.
+    pub book: OrderBook,
+    /// Trading halted by the operator.
+    pub halted: bool,
+    /// Previous closing price, minor units: the centre of the price band.
+    pub previous_close: i64,
+    /// Today's statistics (open, high, low, volume, turnover, VWAP).
+    pub day: DayStats,
+    /// The most recent trades, oldest first (at most [`RECENT_TRADES`]).
+    pub trades: VecDeque<Trade>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct OpenOrder {
+    book_id: u64,
+    class: UnitClass,
+    account: AccountNo,
+    side: OrderSide,
+    /// Price the reservation is computed at (the limit, or the band's upper bound for a market buy).
+    reservation_price: i64,
+    /// Units not yet traded or cancelled.
+    remaining: u64,
+    /// Cash reserved for it (buys).
+    reserved_cash: i64,
+}
+
+/// Exchange state kept by the registry.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub(crate) instruments: BTreeMap<UnitClass, Instrument>,
+    pub(crate) orders: HashMap<OrderRef, OpenOrder>,
+    used_refs: HashSet<OrderRef>,
+    by_book_id: HashMap<u64, OrderRef>,
+    next_book_id: u64,
+    pub(crate) reserved_units: HashMap<(AccountNo, UnitClass), u64>,
+    trading_date: Option<NaiveDate>,
+}
+
+impl Exchange {
+    /// Units of `class` that `account` has reserved for open sell orders.
+    pub fn reserved_units(&self, account: AccountNo, class: &UnitClass) -> u64 {
+        self.reserved_units
+            .get(&(account, class.clone()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The instruments with a market, in class order.
+    pub fn instruments(&self) -> impl Iterator<Item = (&UnitClass, &Instrument)> {
+        self.instruments.iter()
+    }
+
+    /// Open orders of an account: (reference, class, side, reservation price, remaining).
+    pub fn open_orders(
+        &self,
+        account: AccountNo,
+    ) -> Vec<(OrderRef, UnitClass, OrderSide, i64, u64)> {
+        let mut v: Vec<_> = self
+            .orders
+            .iter()
+            .filter(|(_, o)| o.account == account)
+            .map(|(r, o)| {
+                (
+                    r.clone(),
+                    o.class.clone(),
+                    o.side,
+                    o.reservation_price,
+                    o.remaining,
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// Reserved cash per account implied by the open orders (audited against the cash ledger).
+    pub(crate) fn reserved_cash_by_account(&self) -> HashMap<AccountNo, i64> {
+        let mut m = HashMap::new();
+        for o in self.orders.values() {
+            *m.entry(o.account).or_insert(0) += o.reserved_cash;
+        }
+        m
+    }
+}
+
+fn side(s: OrderSide) -> Side {
+    match s {
+        OrderSide::Buy => Side::Bid,
+        OrderSide::Sell => Side::Ask,
+    }
+}
+
+fn violation(code: RuleCode, field: &'static str, message: impl Into<String>) -> Vec<Violation> {
+    vec![Violation::new(code, field, message)]
+}
+
+/// Cash a buy of `quantity` at `price` needs: notional plus the buyer's fee. `None` on overflow.
+fn buy_cost(rules: &TradingRules, price: i64, quantity: u64) -> Option<i64> {
+    let notional = price.checked_mul(i64::try_from(quantity).ok()?)?;
+    let fee = yrd_market::fee(rules, price, quantity).ok()?;
+    notional.checked_add(fee.0)
+}
+
+/// A new order's parameters, as the command carries them.
+pub(crate) struct NewOrder<'a> {
+    pub order: &'a OrderRef,
+    pub account: &'a AccountId,
+    pub class: &'a UnitClass,
+    pub side: OrderSide,
+    pub price: Option<i64>,
+    pub quantity: u64,
+    pub time_in_force: TimeInForce,
+    pub time: NaiveTime,
+}
+
+impl RegistryState {
+    fn trading_rules(&self) -> Result<&TradingRules, Vec<Violation>> {
+        self.config()
+            .exchange
+            .as_ref()
+            .map(|e| &e.rules)
+            .ok_or_else(|| {
+                violation(
+                    RuleCode::ExchangeNotConfigured,
+                    "type",
+                    "this market configuration has no [exchange] section",
+                )
+            })
+    }
+
+    /// A participant (operator holding or trading) account that is open.
+    fn participant(
+        &self,
+        account: &AccountId,
+        field: &'static str,
+    ) -> Result<AccountNo, Vec<Violation>> {
+        let no = self
+            .open_account_no_pub(account, field)
+            .map_err(|v| vec![v])?;
+        let kind = self.ledger().account(no).spec.kind;
+        if !matches!(kind, AccountKind::OperatorHolding | AccountKind::Trading) {
+            return Err(violation(
+                RuleCode::NotAParticipant,
+                field,
+                format!(
+                    "account {account} is of kind {kind}; only operator_holding and trading accounts trade and hold cash"
+                ),
+            ));
+        }
+        Ok(no)
+    }
+
+    /// Deposits cash (from the participant's bank).
+    pub(crate) fn deposit(
+        &mut self,
+        account: &AccountId,
+        amount: i64,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let no = self.participant(account, "account")?;
+        if amount <= 0 {
+            return Err(violation(
+                RuleCode::ZeroQuantity,
+                "amount_minor",
+                "amount must be positive",
+            ));
+        }
+        self.cash_mut()
+            .deposit(no, amount)
+            .map_err(|e| violation(RuleCode::QuantityOverflow, "amount_minor", e.to_string()))?;
+        Ok(vec![Effect::CashDeposited {
+            account: account.clone(),
+            amount_minor: amount,
+        }])
+    }
+
+    /// Withdraws available cash (sale proceeds count from the day they become available).
+    pub(crate) fn withdraw(
+        &mut self,
+        account: &AccountId,
+        amount: i64,
+        date: NaiveDate,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let no = self.participant(account, "account")?;
+        if amount <= 0 {
+            return Err(violation(
+                RuleCode::ZeroQuantity,
+                "amount_minor",
+                "amount must be positive",
+            ));
+        }
+        let available = self.cash().available_on(no, date);
+        if available < amount {
+            return Err(violation(
+                RuleCode::InsufficientCash,
+                "amount_minor",
+                format!(
+                    "account {account} has {available} available on {date}; {amount} requested"
+                ),
+            ));
+        }
+        self.cash_mut().mature(no, date);
+        self.cash_mut()
+            .withdraw(no, amount)
+            .expect("checked: available suffices");
+        Ok(vec![Effect::CashWithdrawn {
+            account: account.clone(),
+            amount_minor: amount,
+        }])
+    }
+
+    /// Starts a new trading day when `date` is later than the current one: day orders are
+    /// cancelled and each instrument's close (VWAP of the day's book trades, else the previous
+    /// close) becomes the centre of the next day's price band.
+    fn roll_trading_day(&mut self, date: NaiveDate, effects: &mut Vec<Effect>) {
+        let current = self.exchange().trading_date;
+        if current.is_some_and(|d| d >= date) {
+            return;
+        }
+        if let Some(closing_date) = current {
+            let tick = self
+                .config()
+                .exchange
+                .as_ref()
+                .map_or(1, |e| e.rules.tick_minor);
+            let classes: Vec<UnitClass> = self.exchange().instruments.keys().cloned().collect();
+            for class in classes {
+                let mut events = Vec::new();
+                let inst = self
+                    .exchange_mut()
+                    .instruments
+                    .get_mut(&class)
+                    .expect("listed");
+                inst.book.end_of_day(&mut events);
+                let close = inst.day.closing_price(inst.previous_close);
+                let volume = inst.day.volume();
+                inst.previous_close = close;
+                inst.day = DayStats::new(tick);
+                self.book_events(&class, &events, closing_date, NaiveTime::MIN, effects);
+                effects.push(Effect::DayClosed {
+                    class,
+                    close_minor: close,
+                    volume,
+                });
+            }
+        }
+        self.exchange_mut().trading_date = Some(date);
+    }
+
+    /// The instrument of `class`, created on first use if the class is tradable and issued.
+    fn instrument_for(&mut self, class: &UnitClass) -> Result<(), Vec<Violation>> {
+        if self.exchange().instruments.contains_key(class) {
+            return Ok(());
+        }
+        let exchange = self
+            .config()
+            .exchange
+            .as_ref()
+            .expect("checked by trading_rules");
+        if !exchange.unit_types.contains(&class.unit_type) {
+            return Err(violation(
+                RuleCode::UnknownInstrument,
+                "class",
+                format!("{} is not traded on the exchange", class.unit_type),
+            ));
+        }
+        if self.ledger().class_no(class).is_none() {
+            return Err(violation(
+                RuleCode::UnknownInstrument,
+                "class",
+                format!("no units of {class} were ever issued"),
+            ));
+        }
+        let book = OrderBook::new(BookConfig {
+            self_trade: SelfTradePrevention::CancelNewest,
+            price_window_log2: 12,
+        });
+        let previous_close = exchange.rules.initial_reference_price_minor;
+        let day = DayStats::new(exchange.rules.tick_minor);
+        let inst = Instrument {
+            book,
+            halted: false,
+            previous_close,
+            day,
+            trades: VecDeque::new(),
+        };
+        self.exchange_mut().instruments.insert(class.clone(), inst);
+        Ok(())
+    }
+
+    pub(crate) fn place_order(
+        &mut self,
+        date: NaiveDate,
+        o: NewOrder<'_>,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let rules = self.trading_rules()?.clone();
+        let account = self.participant(o.account, "account")?;
+        if self.exchange().used_refs.contains(o.order) {
+            return Err(violation(
+                RuleCode::DuplicateOrderRef,
+                "order",
+                format!("order reference {} was used before", o.order),
+            ));
+        }
+        if o.quantity == 0 {
+            return Err(violation(
+                RuleCode::ZeroQuantity,
+                "quantity",
+                "quantity must be positive",
+            ));
+        }
+        if o.side == OrderSide::Buy {
+            self.may_receive_pub(account, o.class, "account")
+                .map_err(|v| vec![v])?;
+        }
+        if !yrd_market::session_open(&rules, date, o.time) {
+            return Err(violation(
+                RuleCode::OutsideTradingHours,
+                "time",
+                format!(
+                    "{date} {} is outside the continuous trading sessions",
+                    o.time.format("%H:%M")
+                ),
+            ));
+        }
+        let mut effects = Vec::new();
+        // Rolling the day is idempotent state normalisation; it happens even if the order is then refused.
+        self.roll_trading_day(date, &mut effects);
+        self.instrument_for(o.class)?;
+        let inst = &self.exchange().instruments[o.class];
+        if inst.halted {
+            return Err(violation(
+                RuleCode::InstrumentHalted,
+                "class",
+                format!("trading in {} is halted", o.class),
+            ));
+        }
+        let previous_close = inst.previous_close;
+        let (lower, upper) =
+            yrd_market::band(previous_close, rules.price_band_pct, rules.tick_minor);
+        let (kind, price) = match (o.time_in_force, o.price) {
+            (TimeInForce::Market, None) => (
+                OrderKind::Market,
+                if o.side == OrderSide::Buy {
+                    upper
+                } else {
+                    lower
+                },
+            ),
+            (TimeInForce::Market, Some(_)) => {
+                return Err(violation(
+                    RuleCode::InvalidField,
+                    "price_minor",
+                    "a market order has no price",
+                ));
+            }
+            (_, None) => {
+                return Err(violation(
+                    RuleCode::InvalidField,
+                    "price_minor",
+                    "a limit order needs a price",
+                ));
+            }
+            (tif, Some(p)) => {
+                yrd_market::check_order(&rules, previous_close, p, o.quantity)
+                    .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
+                let kind = match tif {
+                    TimeInForce::Gtc => OrderKind::Gtc,
+                    TimeInForce::Day => OrderKind::Day,
+                    TimeInForce::Ioc => OrderKind::Ioc,
+                    TimeInForce::Fok => OrderKind::Fok,
+                    TimeInForce::Market => unreachable!("matched above"),
+                };
+                (kind, p)
+            }
+        };
+        if o.time_in_force == TimeInForce::Market {
+            yrd_market::check_order(&rules, previous_close, price, o.quantity)
+                .map_err(|e| violation(RuleCode::TradingRule, "quantity", e.to_string()))?;
+        }
+        // Pre-trade reservation: no credit, no short sales.
+        let reserved_cash = match o.side {
+            OrderSide::Buy => {
+                let cost = buy_cost(&rules, price, o.quantity).ok_or_else(|| {
+                    violation(
+                        RuleCode::QuantityOverflow,
+                        "quantity",
+                        "order value overflows",
+                    )
+                })?;
+                let available = self.cash().available_on(account, date);
+                if available < cost {
+                    return Err(violation(
+                        RuleCode::InsufficientCash,
+                        "quantity",
+                        format!(
+                            "account {} has {available} available; the order needs {cost} (price x quantity + fee)",
+                            o.account
+                        ),
+                    ));
+                }
+                cost
+            }
+            OrderSide::Sell => {
+                let free = self.free_units(account, o.class);
+                if free < o.quantity {
+                    return Err(violation(
+                        RuleCode::InsufficientHoldings,
+                        "quantity",
+                        format!(
+                            "account {} has {free} units of {} free to sell; {} requested",
+                            o.account, o.class, o.quantity
+                        ),
+                    ));
+                }
+                0
+            }
+        };
+        // Match first on a copy of nothing: the book refuses a fill-or-kill without changing.
+        let book_id = self.exchange().next_book_id + 1;
+        let mut events = Vec::new();
+        let user = UserId(u64::from(account.0));
+        let placed = self
+            .exchange_mut()
+            .instruments
+            .get_mut(o.class)
+            .expect("created above")
+            .book
+            .place(
+                OrderId(book_id),
+                user,
+                side(o.side),
+                price,
+                o.quantity,
+                kind,
+                &mut events,
+            );
+        if let Err(reject) = placed {
+            return Err(violation(
+                RuleCode::TradingRule,
+                "time_in_force",
+                reject.to_string(),
+            ));
+        }
+        // Accepted: record the order and its reservation, then settle what the book did.
+        self.cash_mut().mature(account, date);
+        if reserved_cash > 0 {
+            self.cash_mut()
+                .reserve(account, reserved_cash)
+                .expect("checked: available suffices");
+        } else {
+            *self
+                .exchange_mut()
+                .reserved_units
+                .entry((account, o.class.clone()))
+                .or_insert(0) += o.quantity;
+        }
+        let ex = self.exchange_mut();
+        ex.next_book_id = book_id;
+        ex.used_refs.insert(o.order.clone());
+        ex.by_book_id.insert(book_id, o.order.clone());
+        ex.orders.insert(
+            o.order.clone(),
+            OpenOrder {
+                book_id,
+                class: o.class.clone(),
+                account,
+                side: o.side,
+                reservation_price: price,
+                remaining: o.quantity,
+                reserved_cash,
+            },
+        );
+        effects.push(Effect::OrderAccepted {
+            order: o.order.clone(),
+            class: o.class.clone(),
+            side: o.side,
+            price_minor: price,
+            quantity: o.quantity,
+        });
+        self.book_events(o.class, &events, date, o.time, &mut effects);
+        Ok(effects)
+    }
+
+    /// Cancels, reduces or re-prices an open order of `account`.
+    pub(crate) fn change_order(
+        &mut self,
+        date: NaiveDate,
+        time: NaiveTime,
+        order: &OrderRef,
+        account: &AccountId,
+        change: OrderChange,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let rules = self.trading_rules()?.clone();
+        let no = self.participant(account, "account")?;
+        let Some(open) = self.exchange().orders.get(order).cloned() else {
+            return Err(violation(
+                RuleCode::UnknownOrder,
+                "order",
+                format!("no open order {order}"),
+            ));
+        };
+        if open.account != no {
+            return Err(violation(
+                RuleCode::NotOrderOwner,
+                "order",
+                format!("order {order} is not an order of account {account}"),
+            ));
+        }
+        let mut effects = Vec::new();
+        let mut events = Vec::new();
+        match change {
+            OrderChange::Cancel => {
+                let book = &mut self
+                    .exchange_mut()
+                    .instruments
+                    .get_mut(&open.class)
+                    .expect("open order")
+                    .book;
+                book.cancel(OrderId(open.book_id), &mut events)
+                    .expect("open orders rest in the book");
+            }
+            OrderChange::Reduce(by) => {
+                if by == 0 {
+                    return Err(violation(
+                        RuleCode::ZeroQuantity,
+                        "quantity",
+                        "quantity must be positive",
+                    ));
+                }
+                let book = &mut self
+                    .exchange_mut()
+                    .instruments
+                    .get_mut(&open.class)
+                    .expect("open order")
+                    .book;
+                book.reduce(OrderId(open.book_id), by, &mut events)
+                    .expect("open orders rest in the book");
+            }
+            OrderChange::Amend(price) => {
+                if !yrd_market::session_open(&rules, date, time) {
+                    return Err(violation(
+                        RuleCode::OutsideTradingHours,
+                        "time",
+                        format!(
+                            "{date} {} is outside the continuous trading sessions",
+                            time.format("%H:%M")
+                        ),
+                    ));
+                }
+                let inst = &self.exchange().instruments[&open.class];
+                if inst.halted {
+                    return Err(violation(
+                        RuleCode::InstrumentHalted,
+                        "order",
+                        format!("trading in {} is halted", open.class),
+                    ));
+                }
+                yrd_market::check_order(&rules, inst.previous_close, price, open.remaining)
+                    .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
+                if open.side == OrderSide::Buy {
+                    let needed = buy_cost(&rules, price, open.remaining).ok_or_else(|| {
+                        violation(
+                            RuleCode::QuantityOverflow,
+                            "price_minor",
+                            "order value overflows",
+                        )
+                    })?;
+                    let extra = needed - open.reserved_cash;
+                    if extra > 0 {
+                        let available = self.cash().available_on(no, date);
+                        if available < extra {
+                            return Err(violation(
+                                RuleCode::InsufficientCash,
+                                "price_minor",
+                                format!(
+                                    "account {account} has {available} available; the new price needs {extra} more"
+                                ),
+                            ));
+                        }
+                        self.cash_mut().mature(no, date);
+                        self.cash_mut().reserve(no, extra).expect("checked");
+                    } else if extra < 0 {
+                        self.cash_mut()
+                            .release(no, -extra)
+                            .expect("reserved for this order");
+                    }
+                    let o = self.exchange_mut().orders.get_mut(order).expect("open");
+                    o.reserved_cash = needed;
+                }
+                self.exchange_mut()
+                    .orders
+                    .get_mut(order)
+                    .expect("open")
+                    .reservation_price = price;
+                let book = &mut self
+                    .exchange_mut()
+                    .instruments
+                    .get_mut(&open.class)
+                    .expect("open order")
+                    .book;
+                book.move_order(OrderId(open.book_id), price, &mut events)
+                    .expect("open orders rest in the book");
+                effects.push(Effect::OrderAmended {
+                    order: order.clone(),
+                    price_minor: price,
+                });
+            }
+        }
+        self.book_events(&open.class, &events, date, time, &mut effects);
+        Ok(effects)
+    }
+
+    /// Halts or resumes trading in an instrument.
+    pub(crate) fn set_halt(
+        &mut self,
+        class: &UnitClass,
+        halted: bool,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        self.trading_rules()?;
+        self.instrument_for(class)?;
+        self.exchange_mut()
+            .instruments
+            .get_mut(class)
+            .expect("created")
+            .halted = halted;
+        Ok(vec![Effect::TradingHalted {
+            class: class.clone(),
+            halted,
+        }])
+    }
+
+    /// Applies the book's events: settles fills and releases what cancellations and reductions free.
+    fn book_events(
+        &mut self,
+        class: &UnitClass,
+        events: &[Event],
+        date: NaiveDate,
+        time: NaiveTime,
+        effects: &mut Vec<Effect>,
+    ) {
+        for event in events {
+            match *event {
+                Event::Fill {
+                    maker_order_id,
+                    taker_order_id,
+                    taker_side,
+                    price_ticks,
+                    quantity,
+                    ..
+                } => {
+                    let (buy, sell) = match taker_side {
+                        Side::Bid => (taker_order_id, maker_order_id),
+                        Side::Ask => (maker_order_id, taker_order_id),
+                    };
+                    let aggressor = if taker_side == Side::Bid {
+                        OrderSide::Buy
+                    } else {
+                        OrderSide::Sell
+                    };
+                    self.settle_fill(
+                        class,
+                        buy.0,
+                        sell.0,
+                        price_ticks,
+                        quantity,
+                        date,
+                        time,
+                        aggressor,
+                        effects,
+                    );
+                }
+                Event::Cancelled {
+                    order_id,
+                    quantity,
+                    reason,
+                    ..
+                } => {
+                    let order = self.order_done(order_id.0, quantity);
+                    effects.push(Effect::OrderCancelled {
+                        order,
+                        quantity,
+                        reason: cancel_reason(reason).to_string(),
+                    });
+                }
+                Event::Reduced {
+                    order_id,
+                    reduced_by,
+                    ..
+                } => {
+                    let order = self.order_done(order_id.0, reduced_by);
+                    effects.push(Effect::OrderReduced {
+                        order,
+                        quantity: reduced_by,
+                    });
+                }
+                Event::Rested { .. } | Event::Rejected { .. } => {}
+            }
+        }
+    }
+
+    /// Takes `quantity` units off an order (cancelled or reduced) and releases what they reserved;
+    /// forgets the order when nothing is left. Returns its reference.
+    fn order_done(&mut self, book_id: u64, quantity: u64) -> OrderRef {
+        let rules = self
+            .config()
+            .exchange
+            .as_ref()
+            .expect("exchange configured")
+            .rules
+            .clone();
+        let reference = self.exchange().by_book_id[&book_id].clone();
+        let mut o = self.exchange().orders[&reference].clone();
+        o.remaining -= quantity;
+        match o.side {
+            OrderSide::Buy => {
+                let keep = if o.remaining == 0 {
+                    0
+                } else {
+                    buy_cost(&rules, o.reservation_price, o.remaining)
+                        .expect("smaller than reserved")
+                };
+                let release = o.reserved_cash - keep;
+                self.cash_mut()
+                    .release(o.account, release)
+                    .expect("reserved for this order");
+                o.reserved_cash = keep;
+            }
+            OrderSide::Sell => {
+                let r = self
+                    .exchange_mut()
+                    .reserved_units
+                    .get_mut(&(o.account, o.class.clone()))
+                    .expect("reserved for this order");
+                *r -= quantity;
+            }
+        }
+        self.store_order(reference.clone(), o);
+        reference
+    }
+
+    fn store_order(&mut self, reference: OrderRef, o: OpenOrder) {
+        let ex = self.exchange_mut();
+        if o.remaining == 0 {
+            ex.by_book_id.remove(&o.book_id);
+            ex.orders.remove(&reference);
+            ex.reserved_units.retain(|_, q| *q > 0);
+        } else {
+            ex.orders.insert(reference, o);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn settle_fill(
+        &mut self,
+        class: &UnitClass,
+        buy_id: u64,
+        sell_id: u64,
+        price: i64,
+        quantity: u64,
+        date: NaiveDate,
+        time: NaiveTime,
+        aggressor: OrderSide,
+        effects: &mut Vec<Effect>,
+    ) {
+        let rules = self
+            .config()
+            .exchange
+            .as_ref()
+            .expect("exchange configured")
+            .rules
+            .clone();
+        let buy_ref = self.exchange().by_book_id[&buy_id].clone();
+        let sell_ref = self.exchange().by_book_id[&sell_id].clone();
+        let mut buy = self.exchange().orders[&buy_ref].clone();
+        let mut sell = self.exchange().orders[&sell_ref].clone();
+        let notional = price * i64::try_from(quantity).expect("bounded quantity");
+        let fee = yrd_market::fee(&rules, price, quantity)
+            .expect("bounded by the reservation")
+            .0;
+        // Validated rules have working days, so a next trading day exists; failing that, at once.
+        let available_from = yrd_market::next_trading_day(&rules, date).unwrap_or(date);
+        self.cash_mut()
+            .settle(
+                buy.account,
+                sell.account,
+                notional,
+                fee,
+                fee,
+                available_from,
+            )
+            .expect("the buy order's reservation covers price x quantity + fee");
+        let ranges = self.move_units_pub(sell.account, buy.account, class, quantity);
+        // Reservations shrink with the traded quantity; a better price frees cash at once.
+        buy.remaining -= quantity;
+        buy.reserved_cash -= notional + fee;
+        let keep = if buy.remaining == 0 {
+            0
+        } else {
+            buy_cost(&rules, buy.reservation_price, buy.remaining).expect("bounded")
+        };
+        let release = buy.reserved_cash - keep;
+        if release > 0 {
+            self.cash_mut()
+                .release(buy.account, release)
+                .expect("reserved for this order");
+        }
+        buy.reserved_cash = keep;
+        sell.remaining -= quantity;
+        *self
+            .exchange_mut()
+            .reserved_units
+            .get_mut(&(sell.account, class.clone()))
+            .expect("reserved for this order") -= quantity;
+        let (buyer, seller) = (
+            self.ledger().account(buy.account).spec.id.clone(),
+            self.ledger().account(sell.account).spec.id.clone(),
+        );
+        self.store_order(buy_ref.clone(), buy);
+        self.store_order(sell_ref.clone(), sell);
+        let inst = self
+            .exchange_mut()
+            .instruments
+            .get_mut(class)
+            .expect("listed");
+        let _ = inst.day.record_book_trade(price, quantity);
+        inst.trades.push_back(Trade {
+            date,
+            time,
+            price,
+            quantity,
+            aggressor,
+        });
+        if inst.trades.len() > RECENT_TRADES {
+            inst.trades.pop_front();
+        }
+        effects.push(Effect::Traded {
+            class: class.clone(),
+            price_minor: price,
+            quantity,
+            buy_order: buy_ref,
+            sell_order: sell_ref,
+            buyer,
+            seller,
+            fee_minor: fee,
+            ranges,
+        });
+    }
+}
+
+/// A change to an open order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OrderChange {
+    Cancel,
+    Reduce(u64),
+    Amend(i64),
+}
+
+fn cancel_reason(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::Requested => "requested",
+        CancelReason::Unfilled => "unfilled",
+        CancelReason::SelfTrade => "self_trade_prevention",
+        CancelReason::EndOfDay => "end_of_day",
+    }
+}
