@@ -27,6 +27,20 @@ pub struct ExchangeConfig {
     pub unit_types: Vec<UnitTypeCode>,
     /// Trading rules: tick, lot, price band, block threshold, sessions, fees, calendar.
     pub rules: yrd_market::TradingRules,
+    /// What happens when an order would trade with its own account's resting order.
+    #[serde(default)]
+    pub self_trade_prevention: SelfTradePrevention,
+}
+
+/// Self-trade prevention: an account never trades with itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfTradePrevention {
+    /// The incoming order's remainder is cancelled (the default).
+    #[default]
+    CancelNewest,
+    /// The resting orders of the same account are cancelled as they are reached.
+    CancelOldest,
 }
 
 /// Identification and currency of the market.

@@ -255,6 +255,42 @@ pub enum Command {
         /// Time of day.
         time: NaiveTime,
     },
+    /// Proposes a block trade (大宗协议): negotiated between two named parties, at least the block
+    /// threshold, priced within the block band; the proposer's side is reserved.
+    ProposeBlockTrade {
+        /// Reference of the block trade (unique among order references).
+        trade: OrderRef,
+        /// The party proposing: the seller or the buyer.
+        proposed_by: AccountId,
+        /// Seller.
+        seller: AccountId,
+        /// Buyer.
+        buyer: AccountId,
+        /// Instrument.
+        class: UnitClass,
+        /// Price, minor units per base unit.
+        price_minor: i64,
+        /// Base units.
+        quantity: u64,
+        /// Time of day (block session).
+        time: NaiveTime,
+    },
+    /// The other party confirms a proposed block trade, which then settles delivery-versus-payment.
+    ConfirmBlockTrade {
+        /// Block trade reference.
+        trade: OrderRef,
+        /// The confirming party.
+        account: AccountId,
+        /// Time of day (block session).
+        time: NaiveTime,
+    },
+    /// The proposer withdraws a block trade not yet confirmed.
+    WithdrawBlockTrade {
+        /// Block trade reference.
+        trade: OrderRef,
+        /// The proposer.
+        account: AccountId,
+    },
     /// Halts or resumes trading in an instrument (exchange operator).
     SetTradingHalt {
         /// Instrument.
@@ -291,6 +327,9 @@ impl Command {
             Command::ReduceOrder { .. } => "reduce_order",
             Command::AmendOrder { .. } => "amend_order",
             Command::SetTradingHalt { .. } => "set_trading_halt",
+            Command::ProposeBlockTrade { .. } => "propose_block_trade",
+            Command::ConfirmBlockTrade { .. } => "confirm_block_trade",
+            Command::WithdrawBlockTrade { .. } => "withdraw_block_trade",
         }
     }
 }
@@ -452,6 +491,41 @@ pub enum Effect {
         close_minor: i64,
         /// Units traded on the book that day.
         volume: u64,
+    },
+    /// A block trade was proposed.
+    BlockProposed {
+        /// Reference.
+        trade: OrderRef,
+        /// Instrument.
+        class: UnitClass,
+        /// Price, minor units.
+        price_minor: i64,
+        /// Units.
+        quantity: u64,
+    },
+    /// A block trade was confirmed and settled delivery-versus-payment.
+    BlockTraded {
+        /// Reference.
+        trade: OrderRef,
+        /// Instrument.
+        class: UnitClass,
+        /// Price, minor units.
+        price_minor: i64,
+        /// Units.
+        quantity: u64,
+        /// Buyer.
+        buyer: AccountId,
+        /// Seller.
+        seller: AccountId,
+        /// Fee charged to each side, minor units.
+        fee_minor: i64,
+        /// Serials delivered.
+        ranges: Vec<SerialRange>,
+    },
+    /// A block trade proposal was withdrawn.
+    BlockWithdrawn {
+        /// Reference.
+        trade: OrderRef,
     },
     /// Trading halted or resumed.
     TradingHalted {

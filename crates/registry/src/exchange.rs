@@ -82,9 +82,28 @@ pub struct Exchange {
     next_book_id: u64,
     pub(crate) reserved_units: HashMap<(AccountNo, UnitClass), u64>,
     trading_date: Option<NaiveDate>,
+    blocks: HashMap<OrderRef, BlockProposal>,
+}
+
+/// A block trade proposed by one party and awaiting the other's confirmation. The proposer's side
+/// is reserved at proposal (units for a seller, cash for a buyer).
+#[derive(Debug, Clone)]
+pub(crate) struct BlockProposal {
+    class: UnitClass,
+    seller: AccountNo,
+    buyer: AccountNo,
+    proposer: AccountNo,
+    price: i64,
+    quantity: u64,
+    reserved_cash: i64,
 }
 
 impl Exchange {
+    /// The current trading day (the date of the last order command), if trading has begun.
+    pub fn trading_date(&self) -> Option<NaiveDate> {
+        self.trading_date
+    }
+
     /// Units of `class` that `account` has reserved for open sell orders.
     pub fn reserved_units(&self, account: AccountNo, class: &UnitClass) -> u64 {
         self.reserved_units
@@ -127,6 +146,9 @@ impl Exchange {
         for o in self.orders.values() {
             *m.entry(o.account).or_insert(0) += o.reserved_cash;
         }
+        for b in self.blocks.values() {
+            *m.entry(b.buyer).or_insert(0) += b.reserved_cash;
+        }
         m
     }
 }
@@ -147,6 +169,14 @@ fn buy_cost(rules: &TradingRules, price: i64, quantity: u64) -> Option<i64> {
     let notional = price.checked_mul(i64::try_from(quantity).ok()?)?;
     let fee = yrd_market::fee(rules, price, quantity).ok()?;
     notional.checked_add(fee.0)
+}
+
+/// Cash a buy order reserves for `quantity` units at `price`: the cost, plus one minor unit per
+/// unit. Each trade's fee is rounded half-up on its own, so the fees of an order filled in several
+/// trades can exceed the fee on its total by up to half a minor unit per trade; a trade is at
+/// least one unit, so this margin always covers it. What is left is released when the order ends.
+fn order_reservation(rules: &TradingRules, price: i64, quantity: u64) -> Option<i64> {
+    buy_cost(rules, price, quantity)?.checked_add(i64::try_from(quantity).ok()?)
 }
 
 /// A new order's parameters, as the command carries them.
@@ -428,7 +458,7 @@ impl RegistryState {
         // Pre-trade reservation: no credit, no short sales.
         let reserved_cash = match o.side {
             OrderSide::Buy => {
-                let cost = buy_cost(&rules, price, o.quantity).ok_or_else(|| {
+                let cost = order_reservation(&rules, price, o.quantity).ok_or_else(|| {
                     violation(
                         RuleCode::QuantityOverflow,
                         "quantity",
@@ -606,13 +636,14 @@ impl RegistryState {
                 yrd_market::check_order(&rules, inst.previous_close, price, open.remaining)
                     .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
                 if open.side == OrderSide::Buy {
-                    let needed = buy_cost(&rules, price, open.remaining).ok_or_else(|| {
-                        violation(
-                            RuleCode::QuantityOverflow,
-                            "price_minor",
-                            "order value overflows",
-                        )
-                    })?;
+                    let needed =
+                        order_reservation(&rules, price, open.remaining).ok_or_else(|| {
+                            violation(
+                                RuleCode::QuantityOverflow,
+                                "price_minor",
+                                "order value overflows",
+                            )
+                        })?;
                     let extra = needed - open.reserved_cash;
                     if extra > 0 {
                         let available = self.cash().available_on(no, date);
@@ -656,6 +687,285 @@ impl RegistryState {
         }
         self.book_events(&open.class, &events, date, time, &mut effects);
         Ok(effects)
+    }
+
+    /// Proposes a block trade (negotiated off the book between two named parties, at or above the
+    /// block threshold, within the block band): reserves the proposer's side.
+    pub(crate) fn propose_block(
+        &mut self,
+        date: NaiveDate,
+        p: BlockTerms<'_>,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let rules = self.trading_rules()?.clone();
+        let seller = self.participant(p.seller, "seller")?;
+        let buyer = self.participant(p.buyer, "buyer")?;
+        let proposer = self.participant(p.proposer, "proposed_by")?;
+        if proposer != seller && proposer != buyer {
+            return Err(violation(
+                RuleCode::InvalidField,
+                "proposed_by",
+                format!("{} is neither the seller nor the buyer", p.proposer),
+            ));
+        }
+        if seller == buyer {
+            return Err(violation(
+                RuleCode::InvalidField,
+                "buyer",
+                "seller and buyer are the same account",
+            ));
+        }
+        if self.exchange().used_refs.contains(p.trade) {
+            return Err(violation(
+                RuleCode::DuplicateOrderRef,
+                "trade",
+                format!("reference {} was used before", p.trade),
+            ));
+        }
+        if !yrd_market::block_session_open(&rules, date, p.time) {
+            return Err(violation(
+                RuleCode::OutsideTradingHours,
+                "time",
+                format!(
+                    "{date} {} is outside the block trading session",
+                    p.time.format("%H:%M")
+                ),
+            ));
+        }
+        let mut effects = Vec::new();
+        self.roll_trading_day(date, &mut effects);
+        self.instrument_for(p.class)?;
+        let inst = &self.exchange().instruments[p.class];
+        if inst.halted {
+            return Err(violation(
+                RuleCode::InstrumentHalted,
+                "class",
+                format!("trading in {} is halted", p.class),
+            ));
+        }
+        yrd_market::check_block(&rules, inst.previous_close, p.price, p.quantity)
+            .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
+        self.may_receive_pub(buyer, p.class, "buyer")
+            .map_err(|v| vec![v])?;
+        let reserved_cash = if proposer == buyer {
+            self.block_cash_check(&rules, buyer, p.buyer, p.price, p.quantity, date)?
+        } else {
+            0
+        };
+        if proposer == seller {
+            self.block_units_check(seller, p.seller, p.class, p.quantity)?;
+            *self
+                .exchange_mut()
+                .reserved_units
+                .entry((seller, p.class.clone()))
+                .or_insert(0) += p.quantity;
+        } else {
+            self.cash_mut().mature(buyer, date);
+            self.cash_mut()
+                .reserve(buyer, reserved_cash)
+                .expect("checked");
+        }
+        let ex = self.exchange_mut();
+        ex.used_refs.insert(p.trade.clone());
+        ex.blocks.insert(
+            p.trade.clone(),
+            BlockProposal {
+                class: p.class.clone(),
+                seller,
+                buyer,
+                proposer,
+                price: p.price,
+                quantity: p.quantity,
+                reserved_cash,
+            },
+        );
+        effects.push(Effect::BlockProposed {
+            trade: p.trade.clone(),
+            class: p.class.clone(),
+            price_minor: p.price,
+            quantity: p.quantity,
+        });
+        Ok(effects)
+    }
+
+    /// The counterparty confirms a proposed block trade: its side is checked and the trade settles
+    /// delivery-versus-payment at once. Block trades do not set the closing price.
+    pub(crate) fn confirm_block(
+        &mut self,
+        date: NaiveDate,
+        time: NaiveTime,
+        trade: &OrderRef,
+        account: &AccountId,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let rules = self.trading_rules()?.clone();
+        let confirmer = self.participant(account, "account")?;
+        let Some(b) = self.exchange().blocks.get(trade).cloned() else {
+            return Err(violation(
+                RuleCode::UnknownOrder,
+                "trade",
+                format!("no proposed block trade {trade}"),
+            ));
+        };
+        if confirmer == b.proposer || (confirmer != b.buyer && confirmer != b.seller) {
+            return Err(violation(
+                RuleCode::NotOrderOwner,
+                "account",
+                format!("block trade {trade} must be confirmed by the other party, not {account}"),
+            ));
+        }
+        if !yrd_market::block_session_open(&rules, date, time) {
+            return Err(violation(
+                RuleCode::OutsideTradingHours,
+                "time",
+                format!(
+                    "{date} {} is outside the block trading session",
+                    time.format("%H:%M")
+                ),
+            ));
+        }
+        let mut effects = Vec::new();
+        self.roll_trading_day(date, &mut effects);
+        let (seller_id, buyer_id) = (
+            self.ledger().account(b.seller).spec.id.clone(),
+            self.ledger().account(b.buyer).spec.id.clone(),
+        );
+        let cost = if confirmer == b.buyer {
+            let cost =
+                self.block_cash_check(&rules, b.buyer, &buyer_id, b.price, b.quantity, date)?;
+            self.cash_mut().mature(b.buyer, date);
+            self.cash_mut().reserve(b.buyer, cost).expect("checked");
+            cost
+        } else {
+            self.block_units_check(b.seller, &seller_id, &b.class, b.quantity)?;
+            b.reserved_cash
+        };
+        // Settle: the buyer's reservation pays price x quantity + fee; the seller's units move.
+        let notional = b.price * i64::try_from(b.quantity).expect("bounded quantity");
+        let fee = yrd_market::fee(&rules, b.price, b.quantity)
+            .expect("bounded")
+            .0;
+        let available_from = yrd_market::next_trading_day(&rules, date).unwrap_or(date);
+        self.cash_mut()
+            .settle(b.buyer, b.seller, notional, fee, fee, available_from)
+            .expect("reserved above");
+        let leftover = cost - notional - fee;
+        if leftover > 0 {
+            self.cash_mut()
+                .release(b.buyer, leftover)
+                .expect("reserved above");
+        }
+        if b.proposer == b.seller {
+            *self
+                .exchange_mut()
+                .reserved_units
+                .get_mut(&(b.seller, b.class.clone()))
+                .expect("reserved at proposal") -= b.quantity;
+            self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
+        }
+        let ranges = self.move_units_pub(b.seller, b.buyer, &b.class, b.quantity);
+        self.exchange_mut().blocks.remove(trade);
+        let inst = self
+            .exchange_mut()
+            .instruments
+            .get_mut(&b.class)
+            .expect("created at proposal");
+        let _ = inst.day.record_block_trade(b.price, b.quantity);
+        effects.push(Effect::BlockTraded {
+            trade: trade.clone(),
+            class: b.class,
+            price_minor: b.price,
+            quantity: b.quantity,
+            buyer: buyer_id,
+            seller: seller_id,
+            fee_minor: fee,
+            ranges,
+        });
+        Ok(effects)
+    }
+
+    /// The proposer withdraws a block trade not yet confirmed; its reservation is released.
+    pub(crate) fn withdraw_block(
+        &mut self,
+        trade: &OrderRef,
+        account: &AccountId,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        self.trading_rules()?;
+        let who = self.participant(account, "account")?;
+        let Some(b) = self.exchange().blocks.get(trade).cloned() else {
+            return Err(violation(
+                RuleCode::UnknownOrder,
+                "trade",
+                format!("no proposed block trade {trade}"),
+            ));
+        };
+        if who != b.proposer {
+            return Err(violation(
+                RuleCode::NotOrderOwner,
+                "account",
+                format!("only the proposer may withdraw block trade {trade}"),
+            ));
+        }
+        if b.reserved_cash > 0 {
+            self.cash_mut()
+                .release(b.buyer, b.reserved_cash)
+                .expect("reserved at proposal");
+        }
+        if b.proposer == b.seller {
+            *self
+                .exchange_mut()
+                .reserved_units
+                .get_mut(&(b.seller, b.class.clone()))
+                .expect("reserved at proposal") -= b.quantity;
+            self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
+        }
+        self.exchange_mut().blocks.remove(trade);
+        Ok(vec![Effect::BlockWithdrawn {
+            trade: trade.clone(),
+        }])
+    }
+
+    fn block_cash_check(
+        &self,
+        rules: &TradingRules,
+        buyer: AccountNo,
+        id: &AccountId,
+        price: i64,
+        quantity: u64,
+        date: NaiveDate,
+    ) -> Result<i64, Vec<Violation>> {
+        let cost = buy_cost(rules, price, quantity).ok_or_else(|| {
+            violation(
+                RuleCode::QuantityOverflow,
+                "quantity",
+                "trade value overflows",
+            )
+        })?;
+        let available = self.cash().available_on(buyer, date);
+        if available < cost {
+            return Err(violation(
+                RuleCode::InsufficientCash,
+                "quantity",
+                format!("buyer {id} has {available} available; the block trade needs {cost}"),
+            ));
+        }
+        Ok(cost)
+    }
+
+    fn block_units_check(
+        &self,
+        seller: AccountNo,
+        id: &AccountId,
+        class: &UnitClass,
+        quantity: u64,
+    ) -> Result<(), Vec<Violation>> {
+        let free = self.free_units(seller, class);
+        if free < quantity {
+            return Err(violation(
+                RuleCode::InsufficientHoldings,
+                "quantity",
+                format!("seller {id} has {free} units of {class} free; {quantity} requested"),
+            ));
+        }
+        Ok(())
     }
 
     /// Halts or resumes trading in an instrument.
@@ -764,7 +1074,7 @@ impl RegistryState {
                 let keep = if o.remaining == 0 {
                     0
                 } else {
-                    buy_cost(&rules, o.reservation_price, o.remaining)
+                    order_reservation(&rules, o.reservation_price, o.remaining)
                         .expect("smaller than reserved")
                 };
                 let release = o.reserved_cash - keep;
@@ -844,7 +1154,7 @@ impl RegistryState {
         let keep = if buy.remaining == 0 {
             0
         } else {
-            buy_cost(&rules, buy.reservation_price, buy.remaining).expect("bounded")
+            order_reservation(&rules, buy.reservation_price, buy.remaining).expect("bounded")
         };
         let release = buy.reserved_cash - keep;
         if release > 0 {
@@ -893,6 +1203,18 @@ impl RegistryState {
             ranges,
         });
     }
+}
+
+/// The terms of a proposed block trade, as the command carries them.
+pub(crate) struct BlockTerms<'a> {
+    pub trade: &'a OrderRef,
+    pub proposer: &'a AccountId,
+    pub seller: &'a AccountId,
+    pub buyer: &'a AccountId,
+    pub class: &'a UnitClass,
+    pub price: i64,
+    pub quantity: u64,
+    pub time: NaiveTime,
 }
 
 /// A change to an open order.

@@ -5,7 +5,7 @@
 //! that can still fail comes before the first that cannot be undone.
 
 use crate::command::{Command, Effect, Submission};
-use crate::exchange::{Exchange, NewOrder, OrderChange};
+use crate::exchange::{BlockTerms, Exchange, NewOrder, OrderChange};
 use crate::rules::{RuleCode, Violation};
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
@@ -396,19 +396,21 @@ impl RegistryState {
                 quantity,
                 time_in_force,
                 time,
-            } => self.place_order(
-                date,
-                NewOrder {
-                    order,
-                    account,
-                    class,
-                    side: *side,
-                    price: *price_minor,
-                    quantity: *quantity,
-                    time_in_force: *time_in_force,
-                    time: *time,
-                },
-            ),
+            } => self.undo_exchange_on_refusal(date, Some(class), |state| {
+                state.place_order(
+                    date,
+                    NewOrder {
+                        order,
+                        account,
+                        class,
+                        side: *side,
+                        price: *price_minor,
+                        quantity: *quantity,
+                        time_in_force: *time_in_force,
+                        time: *time,
+                    },
+                )
+            }),
             Command::CancelOrder {
                 order,
                 account,
@@ -433,7 +435,105 @@ impl RegistryState {
                 OrderChange::Amend(*price_minor),
             ),
             Command::SetTradingHalt { class, halted } => self.set_halt(class, *halted),
+            Command::ProposeBlockTrade {
+                trade,
+                proposed_by,
+                seller,
+                buyer,
+                class,
+                price_minor,
+                quantity,
+                time,
+            } => self.undo_exchange_on_refusal(date, Some(class), |state| {
+                state.propose_block(
+                    date,
+                    BlockTerms {
+                        trade,
+                        proposer: proposed_by,
+                        seller,
+                        buyer,
+                        class,
+                        price: *price_minor,
+                        quantity: *quantity,
+                        time: *time,
+                    },
+                )
+            }),
+            Command::ConfirmBlockTrade {
+                trade,
+                account,
+                time,
+            } => self.undo_exchange_on_refusal(date, None, |state| {
+                state.confirm_block(date, *time, trade, account)
+            }),
+            Command::WithdrawBlockTrade { trade, account } => self.withdraw_block(trade, account),
         }
+    }
+
+    /// A digest of the derived state - every holding's serial blocks, every cash balance, every
+    /// open order and book, every compliance record - so that two replays can be compared
+    /// (SHA-256, hex). Iteration is in a fixed order, so equal states give equal hashes.
+    pub fn state_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.last_seq.to_be_bytes());
+        for (no, account) in self.ledger.accounts() {
+            h.update(account.spec.id.as_str().as_bytes());
+            h.update([account.status as u8]);
+            for (class, holding) in account.holdings() {
+                h.update(self.ledger.class(class).class.to_string().as_bytes());
+                for b in holding.blocks() {
+                    h.update(b.first.to_be_bytes());
+                    h.update(b.last.to_be_bytes());
+                }
+            }
+            let cash = self.cash.balance(no);
+            h.update(cash.available.to_be_bytes());
+            h.update(cash.reserved.to_be_bytes());
+            for (date, amount) in &cash.pending {
+                h.update(date.to_string().as_bytes());
+                h.update(amount.to_be_bytes());
+            }
+        }
+        for (class, inst) in self.exchange.instruments() {
+            h.update(class.to_string().as_bytes());
+            h.update(inst.book.state_hash().to_be_bytes());
+            h.update(inst.previous_close.to_be_bytes());
+            h.update([u8::from(inst.halted)]);
+        }
+        for (key, year) in self.compliance.years() {
+            h.update(key.installation.0.to_be_bytes());
+            h.update([key.obligation]);
+            h.update(key.year.to_be_bytes());
+            h.update(
+                serde_json::to_string(year)
+                    .expect("records serialise")
+                    .as_bytes(),
+            );
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Runs an exchange command that may first start a new trading day or list a new instrument -
+    /// changes made before its last check. If the command is then refused, those changes are
+    /// undone, so that a refusal changes nothing and replaying only the accepted commands
+    /// reproduces the same state and effects. The copy is taken only on such days.
+    fn undo_exchange_on_refusal(
+        &mut self,
+        date: NaiveDate,
+        class: Option<&UnitClass>,
+        command: impl FnOnce(&mut Self) -> Result<Vec<Effect>, Vec<Violation>>,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let rolls = self.exchange.trading_date().is_none_or(|d| d < date);
+        let lists = class.is_some_and(|c| !self.exchange.instruments.contains_key(c));
+        let saved = (rolls || lists).then(|| (self.exchange.clone(), self.cash.clone()));
+        let result = command(self);
+        if result.is_err()
+            && let Some((exchange, cash)) = saved
+        {
+            self.exchange = exchange;
+            self.cash = cash;
+        }
+        result
     }
 
     /// The cash ledger.
@@ -1410,6 +1510,7 @@ fn command_quantity(command: &Command) -> Option<u64> {
         | Command::Cancel { quantity, .. }
         | Command::EnterEmissions { quantity, .. }
         | Command::PlaceOrder { quantity, .. }
+        | Command::ProposeBlockTrade { quantity, .. }
         | Command::ReduceOrder { quantity, .. } => Some(*quantity),
         Command::Deposit { amount_minor, .. } | Command::Withdraw { amount_minor, .. } => {
             u64::try_from(*amount_minor).ok()

@@ -1187,4 +1187,201 @@ mod exchange {
         assert_eq!(codes(&rej), vec![RuleCode::TradingRule]);
         assert!(audit(r.store()).unwrap().is_clean());
     }
+
+    #[test]
+    fn block_trades_are_negotiated_confirmed_and_settled_but_do_not_set_the_close() {
+        let mut r = market();
+        // OP-2 gets 150,000 t of 2019 CEA via the auction account; TR-1 another CNY 10,000,000.
+        let setup = [
+            Command::Issue {
+                jurisdiction: jur("CN-SH"),
+                unit_type: ut("CEA"),
+                vintage: Vintage::new(2019).unwrap(),
+                quantity: 150_000,
+            },
+            Command::Transfer {
+                from: acc("CN-SH-GOV"),
+                to: acc("CN-SH-AUCTION"),
+                class: cea("CN-SH", 2019),
+                quantity: 150_000,
+            },
+            Command::Transfer {
+                from: acc("CN-SH-AUCTION"),
+                to: acc("OP-2"),
+                class: cea("CN-SH", 2019),
+                quantity: 150_000,
+            },
+            Command::Deposit {
+                account: acc("TR-1"),
+                amount_minor: 1_000_000_000,
+            },
+        ];
+        for (i, c) in setup.into_iter().enumerate() {
+            submit_on(&mut r, &format!("setup{i}"), 2, c).unwrap();
+        }
+        let t = |hh| NaiveTime::from_hms_opt(hh, 30, 0).unwrap();
+        let propose = |qty, hh| Command::ProposeBlockTrade {
+            trade: OrderRef::new("BLK-1").unwrap(),
+            proposed_by: acc("OP-2"),
+            seller: acc("OP-2"),
+            buyer: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            price_minor: 9_000,
+            quantity: qty,
+            time: t(hh),
+        };
+        // Before the 13:00 block session; then below the 100,000 t threshold.
+        assert_eq!(
+            codes(&submit_on(&mut r, "p0", 2, propose(100_000, 10)).unwrap_err()),
+            vec![RuleCode::OutsideTradingHours]
+        );
+        assert_eq!(
+            codes(&submit_on(&mut r, "p1", 2, propose(99_999, 13)).unwrap_err()),
+            vec![RuleCode::TradingRule]
+        );
+        submit_on(&mut r, "p2", 2, propose(100_000, 13)).unwrap();
+        let op2 = r.state().ledger().find(&acc("OP-2")).unwrap();
+        assert_eq!(r.state().free_units(op2, &cea("CN-SH", 2019)), 50_000);
+        // The proposer cannot confirm its own proposal.
+        let confirm = |who: &str| Command::ConfirmBlockTrade {
+            trade: OrderRef::new("BLK-1").unwrap(),
+            account: acc(who),
+            time: t(14),
+        };
+        assert_eq!(
+            codes(&submit_on(&mut r, "c0", 2, confirm("OP-2")).unwrap_err()),
+            vec![RuleCode::NotOrderOwner]
+        );
+        let receipt = submit_on(&mut r, "c1", 2, confirm("TR-1")).unwrap();
+        // 100,000 t x 90.00 = CNY 9,000,000.00 = 900,000,000 fen; fee 5 bp = 450,000 fen each.
+        assert!(receipt.effects.iter().any(|e| matches!(
+            e,
+            Effect::BlockTraded {
+                fee_minor: 450_000,
+                quantity: 100_000,
+                ..
+            }
+        )));
+        assert_eq!(
+            r.state().cash().balance(tr1(&r)).available,
+            10_000_000 + 1_000_000_000 - 900_000_000 - 450_000
+        );
+        assert_eq!(
+            r.state().ledger().quantity(tr1(&r), &cea("CN-SH", 2019)),
+            100_000
+        );
+        // The next day's band is still centred on 80.00: block trades do not set the close.
+        let rej = submit_on(
+            &mut r,
+            "o",
+            3,
+            order("B1", "TR-1", OrderSide::Buy, 8_801, 1, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::TradingRule]);
+        assert!(
+            audit(r.store()).unwrap().is_clean(),
+            "{:?}",
+            audit(r.store()).unwrap().findings
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Place {
+                who: usize,
+                buy: bool,
+                price: i64,
+                quantity: u64,
+                tif: u8,
+            },
+            Cancel {
+                which: usize,
+            },
+            Reduce {
+                which: usize,
+                by: u64,
+            },
+            Amend {
+                which: usize,
+                price: i64,
+            },
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0usize..3, any::<bool>(), 7_900i64..8_100, 1u64..60, 0u8..5)
+                    .prop_map(|(who, buy, price, quantity, tif)| Op::Place { who, buy, price, quantity, tif }),
+                1 => (0usize..40).prop_map(|which| Op::Cancel { which }),
+                1 => (0usize..40, 0u64..30).prop_map(|(which, by)| Op::Reduce { which, by }),
+                1 => (0usize..40, 7_900i64..8_100).prop_map(|(which, price)| Op::Amend { which, price }),
+            ]
+        }
+
+        const WHO: [&str; 3] = ["OP-1", "TR-1", "OP-2"];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            /// Random order streams: after every command cash and units are conserved and
+            /// reservations match open orders; a refusal leaves the state hash unchanged; and
+            /// replaying the journal reproduces the same state hash.
+            #[test]
+            fn trading_keeps_every_invariant(ops in prop::collection::vec(op(), 1..60)) {
+                let mut r = market();
+                // OP-2 gets cash and OP-1 sells from its 1,000 t; TR-1 starts with cash only.
+                submit_on(&mut r, "dep2", 2, Command::Deposit { account: acc("OP-2"), amount_minor: 5_000_000 }).unwrap();
+                let mut refs: Vec<(String, &str)> = Vec::new();
+                for (i, op) in ops.iter().enumerate() {
+                    let time = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+                    let command = match op {
+                        Op::Place { who, buy, price, quantity, tif } => {
+                            let reference = format!("O{i}");
+                            refs.push((reference.clone(), WHO[*who]));
+                            let time_in_force = [TimeInForce::Gtc, TimeInForce::Day, TimeInForce::Ioc, TimeInForce::Fok, TimeInForce::Market][*tif as usize];
+                            Command::PlaceOrder {
+                                order: OrderRef::new(reference).unwrap(),
+                                account: acc(WHO[*who]),
+                                class: cea("CN-SH", 2019),
+                                side: if *buy { OrderSide::Buy } else { OrderSide::Sell },
+                                price_minor: (time_in_force != TimeInForce::Market).then_some(*price),
+                                quantity: *quantity,
+                                time_in_force,
+                                time,
+                            }
+                        }
+                        Op::Cancel { which } | Op::Reduce { which, .. } | Op::Amend { which, .. } if refs.is_empty() => {
+                            let _ = which;
+                            continue;
+                        }
+                        Op::Cancel { which } => {
+                            let (reference, who) = &refs[which % refs.len()];
+                            Command::CancelOrder { order: OrderRef::new(reference.clone()).unwrap(), account: acc(who), time }
+                        }
+                        Op::Reduce { which, by } => {
+                            let (reference, who) = &refs[which % refs.len()];
+                            Command::ReduceOrder { order: OrderRef::new(reference.clone()).unwrap(), account: acc(who), quantity: *by, time }
+                        }
+                        Op::Amend { which, price } => {
+                            let (reference, who) = &refs[which % refs.len()];
+                            Command::AmendOrder { order: OrderRef::new(reference.clone()).unwrap(), account: acc(who), price_minor: *price, time }
+                        }
+                    };
+                    let before = r.state().state_hash();
+                    if submit_on(&mut r, &format!("x{i}"), 2, command).is_err() {
+                        prop_assert_eq!(&before, &r.state().state_hash());
+                    }
+                    prop_assert!(r.state().ledger().audit().is_empty());
+                    prop_assert!(r.state().cash().audit().is_empty(), "{:?}", r.state().cash().audit());
+                }
+                let report = audit(r.store()).unwrap();
+                prop_assert!(report.is_clean(), "{:?}", report.findings);
+                let reopened = Registry::open(r.store().clone()).unwrap();
+                prop_assert_eq!(reopened.state().state_hash(), r.state().state_hash());
+            }
+        }
+    }
 }
