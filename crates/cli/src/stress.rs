@@ -1,4 +1,6 @@
-//! The hidden `stress-writer` subcommand: a registry writer for the crash test.
+//! The hidden `stress-writer` subcommand: a registry writer for the crash test. It trades as well
+//! as transfers, so that a kill can land between any two steps of match and settlement - which,
+//! being one transaction, have no state in between.
 
 use crate::store::open_or_create;
 use anyhow::Result;
@@ -6,13 +8,15 @@ use chrono::NaiveDate;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use yrd_registry::{Command, Submission};
+use yrd_registry::{Command, OrderSide, Submission, TimeInForce};
 use yrd_types::{
-    AccountId, AccountKind, JurisdictionCode, TransactionId, UnitClass, UnitTypeCode, Vintage,
+    AccountId, AccountKind, JurisdictionCode, OrderRef, TransactionId, UnitClass, UnitTypeCode,
+    Vintage,
 };
 
-/// Sets up two trading accounts with units (once), then moves units back and forth in batches of
-/// `batch`, forever, printing `acked <last seq>` after every durable batch.
+/// Sets up two funded trading accounts with units (once), then, in batches of `batch`, forever:
+/// A offers 1 t at CNY 80.00, B bids for 1 t at CNY 80.00 (they trade), and 1 t is transferred
+/// each way; it prints `acked <last seq>` after every durable batch.
 pub fn run(data_dir: &Path, batch: usize) -> Result<ExitCode> {
     let (_, text) = yrd_config::MarketConfig::builtin("yrd")?;
     let date = NaiveDate::from_ymd_opt(2024, 1, 2).expect("valid date");
@@ -53,7 +57,17 @@ pub fn run(data_dir: &Path, batch: usize) -> Result<ExitCode> {
             from: AccountId::new("CN-SH-AUCTION")?,
             to: a.clone(),
             class: class.clone(),
-            quantity: 1_000_000,
+            quantity: 999_000,
+        },
+        Command::Transfer {
+            from: AccountId::new("CN-SH-AUCTION")?,
+            to: b.clone(),
+            class: class.clone(),
+            quantity: 1_000,
+        },
+        Command::Deposit {
+            account: b.clone(),
+            amount_minor: 1_000_000_000_000,
         },
     ];
     let setup: Vec<Submission> = setup
@@ -77,22 +91,47 @@ pub fn run(data_dir: &Path, batch: usize) -> Result<ExitCode> {
         let mut subs = Vec::with_capacity(batch);
         for _ in 0..batch.max(1) {
             n += 1;
-            // Even sequence numbers move a unit A->B, odd ones B->A: B only ever sends back the unit
-            // it just received (n equals the sequence number the transfer will get).
-            let (from, to) = if n.is_multiple_of(2) {
-                (a.clone(), b.clone())
-            } else {
-                (b.clone(), a.clone())
+            // Every command is valid whatever the previous ones did: A holds plenty to sell and
+            // send, B holds plenty of cash and units, and a bid or offer that finds nobody rests.
+            let time = chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("valid time");
+            let command = match n % 4 {
+                0 => Command::PlaceOrder {
+                    order: OrderRef::new(format!("S{n}"))?,
+                    account: a.clone(),
+                    class: class.clone(),
+                    side: OrderSide::Sell,
+                    price_minor: Some(8_000),
+                    quantity: 1,
+                    time_in_force: TimeInForce::Gtc,
+                    time,
+                },
+                1 => Command::PlaceOrder {
+                    order: OrderRef::new(format!("B{n}"))?,
+                    account: b.clone(),
+                    class: class.clone(),
+                    side: OrderSide::Buy,
+                    price_minor: Some(8_000),
+                    quantity: 1,
+                    time_in_force: TimeInForce::Gtc,
+                    time,
+                },
+                2 => Command::Transfer {
+                    from: a.clone(),
+                    to: b.clone(),
+                    class: class.clone(),
+                    quantity: 1,
+                },
+                _ => Command::Transfer {
+                    from: b.clone(),
+                    to: a.clone(),
+                    class: class.clone(),
+                    quantity: 1,
+                },
             };
             subs.push(Submission {
                 id: TransactionId::new(format!("stress-{n}"))?,
                 date,
-                command: Command::Transfer {
-                    from,
-                    to,
-                    class: class.clone(),
-                    quantity: 1,
-                },
+                command,
             });
         }
         for result in registry.submit_batch(&subs)? {

@@ -310,9 +310,9 @@ fn audit_names_an_entry_altered_behind_the_registry_s_back() {
     assert!(text(&out).contains("journal entry 700"), "{}", text(&out));
 }
 
-/// Kills a writing registry process with SIGKILL at pseudo-random points many times; after each
-/// kill the registry must reopen, hold every transaction whose batch was acknowledged, and audit
-/// clean.
+/// Kills a writing registry process (transfers, and orders that trade and settle) with SIGKILL at
+/// pseudo-random points many times; after each kill the registry must reopen, hold every
+/// transaction whose batch was acknowledged, and audit clean - units, cash and reservations.
 #[test]
 fn sigkill_at_random_points_loses_no_acknowledged_transaction() {
     let tmp = tempfile::tempdir().unwrap();
