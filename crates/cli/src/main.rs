@@ -6,12 +6,14 @@
 
 mod audit;
 mod demo;
+mod exchange;
 mod import;
 mod output;
 mod report;
 mod store;
 mod stress;
 mod submit;
+mod trading_day;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -90,6 +92,26 @@ enum Command {
     /// Reports.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Cash of exchange participants: deposit, withdraw, balance. Amounts in major units (`1234.56`).
+    #[command(subcommand)]
+    Cash(exchange::CashCommand),
+    /// Orders on the exchange: place, cancel, reduce, amend, list. Each prints its trades and the
+    /// order's status; a refusal prints the rule and exits 1.
+    #[command(subcommand)]
+    Order(exchange::OrderCommand),
+    /// Market data: summary, order book, recent trades.
+    #[command(subcommand)]
+    Market(exchange::MarketCommand),
+    /// Runs a scripted trading day from a CSV file
+    /// (`date,time,action,order,account,class,side,price,quantity,tif`) as one durable batch.
+    /// Refused orders are reported and the day goes on: exit 0 when every line parsed.
+    TradingDay {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The day's CSV file; its transactions get the ids `day/{file stem}/{line}`.
+        file: PathBuf,
+    },
     /// Test tool: submits transfers forever in durable batches, printing `acked <seq>` after each
     /// batch is journaled. The crash test kills it at random points.
     #[command(hide = true)]
@@ -147,6 +169,10 @@ fn main() -> ExitCode {
         } => submit::run(&data_dir, &file, keep_going),
         Command::Audit { data_dir } => audit::run(&data_dir),
         Command::Report(command) => report::run(command),
+        Command::Cash(command) => exchange::run_cash(command),
+        Command::Order(command) => exchange::run_order(command),
+        Command::Market(command) => exchange::run_market(command),
+        Command::TradingDay { data_dir, file } => trading_day::run(&data_dir, &file),
         Command::StressWriter { data_dir, batch } => stress::run(&data_dir, batch),
     };
     match result {
