@@ -570,6 +570,10 @@ impl RegistryState {
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let rules = self.trading_rules()?.clone();
         let no = self.participant(account, "account")?;
+        // A new business date starts a new trading day first: yesterday's day orders are gone and
+        // an amend is judged against today's band.
+        let mut effects = Vec::new();
+        self.roll_trading_day(date, &mut effects);
         let Some(open) = self.exchange().orders.get(order).cloned() else {
             return Err(violation(
                 RuleCode::UnknownOrder,
@@ -584,7 +588,6 @@ impl RegistryState {
                 format!("order {order} is not an order of account {account}"),
             ));
         }
-        let mut effects = Vec::new();
         let mut events = Vec::new();
         match change {
             OrderChange::Cancel => {

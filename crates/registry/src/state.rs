@@ -129,6 +129,11 @@ impl RegistryState {
         &self.compliance
     }
 
+    /// Business date of the last applied transaction, if any: the registry's "today".
+    pub fn last_date(&self) -> Option<NaiveDate> {
+        self.last_date
+    }
+
     /// Sequence number of the last applied transaction (0 when none).
     pub fn last_seq(&self) -> u64 {
         self.last_seq
@@ -415,25 +420,31 @@ impl RegistryState {
                 order,
                 account,
                 time,
-            } => self.change_order(date, *time, order, account, OrderChange::Cancel),
+            } => self.undo_exchange_on_refusal(date, None, |state| {
+                state.change_order(date, *time, order, account, OrderChange::Cancel)
+            }),
             Command::ReduceOrder {
                 order,
                 account,
                 quantity,
                 time,
-            } => self.change_order(date, *time, order, account, OrderChange::Reduce(*quantity)),
+            } => self.undo_exchange_on_refusal(date, None, |state| {
+                state.change_order(date, *time, order, account, OrderChange::Reduce(*quantity))
+            }),
             Command::AmendOrder {
                 order,
                 account,
                 price_minor,
                 time,
-            } => self.change_order(
-                date,
-                *time,
-                order,
-                account,
-                OrderChange::Amend(*price_minor),
-            ),
+            } => self.undo_exchange_on_refusal(date, None, |state| {
+                state.change_order(
+                    date,
+                    *time,
+                    order,
+                    account,
+                    OrderChange::Amend(*price_minor),
+                )
+            }),
             Command::SetTradingHalt { class, halted } => self.set_halt(class, *halted),
             Command::ProposeBlockTrade {
                 trade,

@@ -1286,6 +1286,44 @@ mod exchange {
         );
     }
 
+    #[test]
+    fn a_new_date_ends_day_orders_before_any_change() {
+        let mut r = market();
+        let day_order = Command::PlaceOrder {
+            order: OrderRef::new("D1").unwrap(),
+            account: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            side: OrderSide::Buy,
+            price_minor: Some(7_900),
+            quantity: 10,
+            time_in_force: TimeInForce::Day,
+            time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        };
+        submit_on(&mut r, "d1", 2, day_order).unwrap();
+        assert_eq!(r.state().cash().balance(tr1(&r)).reserved, 79_000 + 40 + 10);
+        // On Tuesday the day order is gone: cancelling it is refused, and the refusal changes
+        // nothing (the day roll it started is undone)...
+        let before = r.state().state_hash();
+        let cancel = Command::CancelOrder {
+            order: OrderRef::new("D1").unwrap(),
+            account: acc("TR-1"),
+            time: NaiveTime::from_hms_opt(9, 45, 0).unwrap(),
+        };
+        let rej = submit_on(&mut r, "c", 3, cancel).unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::UnknownOrder]);
+        assert_eq!(r.state().state_hash(), before);
+        // ... and the next accepted command on Tuesday ends Monday for real, releasing the cash.
+        submit_on(
+            &mut r,
+            "o",
+            3,
+            order("B2", "TR-1", OrderSide::Buy, 7_900, 1, 10),
+        )
+        .unwrap();
+        assert_eq!(r.state().cash().balance(tr1(&r)).reserved, 7_900 + 4 + 1);
+        assert!(audit(r.store()).unwrap().is_clean());
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
