@@ -416,8 +416,11 @@ impl RegistryState {
         let (lower, upper) =
             yrd_market::band(previous_close, rules.price_band_pct, rules.tick_minor);
         let (kind, price) = match (o.time_in_force, o.price) {
+            // A market order trades what it can within today's band and cancels the rest: an
+            // immediate-or-cancel at the band's bound, so that it can neither trade with a stale
+            // resting order outside the band nor cost more than it reserved.
             (TimeInForce::Market, None) => (
-                OrderKind::Market,
+                OrderKind::Ioc,
                 if o.side == OrderSide::Buy {
                     upper
                 } else {

@@ -1287,6 +1287,61 @@ mod exchange {
     }
 
     #[test]
+    fn a_market_order_never_trades_outside_the_day_band() {
+        let mut r = market();
+        // Monday: OP-1 offers 10 t at 88.00, the top of the band; nothing trades, close stays 80.00.
+        submit_on(
+            &mut r,
+            "s",
+            2,
+            order("S1", "OP-1", OrderSide::Sell, 8_800, 10, 10),
+        )
+        .unwrap();
+        // Tuesday a trade at 75.00 would move nothing (no close yet); instead make Monday's close
+        // 76.00 with one trade, so that Tuesday's band is 68.40-83.60 and the 88.00 offer is stale.
+        submit_on(
+            &mut r,
+            "s2",
+            2,
+            order("S2", "OP-1", OrderSide::Sell, 7_600, 1, 10),
+        )
+        .unwrap();
+        submit_on(
+            &mut r,
+            "b2",
+            2,
+            order("B2", "TR-1", OrderSide::Buy, 7_600, 1, 10),
+        )
+        .unwrap();
+        let market_buy = Command::PlaceOrder {
+            order: OrderRef::new("M1").unwrap(),
+            account: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            side: OrderSide::Buy,
+            price_minor: None,
+            quantity: 5,
+            time_in_force: TimeInForce::Market,
+            time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        };
+        let receipt = submit_on(&mut r, "m", 3, market_buy).unwrap();
+        assert!(
+            !receipt
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::Traded { .. })),
+            "{:?}",
+            receipt.effects
+        );
+        assert!(
+            receipt
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::OrderCancelled { quantity: 5, .. }))
+        );
+        assert!(audit(r.store()).unwrap().is_clean());
+    }
+
+    #[test]
     fn a_new_date_ends_day_orders_before_any_change() {
         let mut r = market();
         let day_order = Command::PlaceOrder {
