@@ -313,7 +313,41 @@ impl RegistryState {
                 let volume = inst.day.volume();
                 inst.previous_close = close;
                 inst.day = DayStats::new(tick);
+                // Orders resting at prices outside the new day's band could trade outside it:
+                // they are cancelled with the day, like the day orders.
+                let (pct, tick_minor) = self
+                    .config()
+                    .exchange
+                    .as_ref()
+                    .map_or((10, 1), |e| (e.rules.price_band_pct, e.rules.tick_minor));
+                let (lower, upper) = yrd_market::band(close, pct, tick_minor);
+                let mut stale: Vec<u64> = self
+                    .exchange()
+                    .orders
+                    .values()
+                    .filter(|o| o.class == class && !(lower..=upper).contains(&o.reservation_price))
+                    .map(|o| o.book_id)
+                    .collect();
+                stale.sort_unstable();
                 self.book_events(&class, &events, closing_date, NaiveTime::MIN, effects);
+                let mut stale_events = Vec::new();
+                let book = &mut self
+                    .exchange_mut()
+                    .instruments
+                    .get_mut(&class)
+                    .expect("listed")
+                    .book;
+                for id in stale {
+                    // Day orders already left at end of day; the others still rest in the book.
+                    let _ = book.cancel(OrderId(id), &mut stale_events);
+                }
+                let first_stale = effects.len();
+                self.book_events(&class, &stale_events, closing_date, NaiveTime::MIN, effects);
+                for effect in &mut effects[first_stale..] {
+                    if let Effect::OrderCancelled { reason, .. } = effect {
+                        *reason = "outside_new_price_band".to_string();
+                    }
+                }
                 effects.push(Effect::DayClosed {
                     class,
                     close_minor: close,
