@@ -3,7 +3,7 @@
 //!
 //! Amounts and prices are typed in major currency units (`1234.56`, `81.00`) and converted exactly
 //! to minor units (fen) as decimal strings: no floating point ever touches money. Each order or
-//! cash command is one registry transaction with a deterministic id (`cli/order/{REF}/place`,
+//! cash command is one registry transaction with a deterministic id (`cli/order/{ACCOUNT}/{REF}/place`,
 //! `cli/cash/{ACCOUNT}/{DATE}/deposit/{FEN}`, ...), so running the same command again is a no-op
 //! that says so; `--id` chooses another id. A refusal prints the rule code and message, changes
 //! nothing and exits 1.
@@ -110,7 +110,7 @@ pub struct OrderTarget {
     /// Time of day, exchange local time (HH:MM or HH:MM:SS).
     #[arg(long, value_parser = parse_time)]
     time: NaiveTime,
-    /// Transaction id (default `cli/order/{REF}/...`).
+    /// Transaction id (default `cli/order/{ACCOUNT}/{REF}/...`).
     #[arg(long)]
     id: Option<String>,
 }
@@ -574,10 +574,9 @@ pub fn run_cash(command: CashCommand) -> Result<ExitCode> {
             let state = registry.state();
             let id = account(acc)?;
             known_account(state, &id)?;
-            let no = state.ledger().find(&id).expect("checked");
-            let latest = state.cash().balance(no).pending.keys().max().copied();
+            // Without --date: the registry's own "today", the date of its last transaction.
             let date = date
-                .or(latest)
+                .or(state.last_date())
                 .unwrap_or_else(|| chrono::Utc::now().date_naive());
             let row = reports::cash_balance(state, &id, date).expect("checked");
             print_cash(state, &row);
@@ -701,7 +700,7 @@ pub fn run_order(command: OrderCommand) -> Result<ExitCode> {
                 time_in_force: (*tif).into(),
                 time,
             },
-            format!("cli/order/{order}/place"),
+            format!("cli/order/{acc}/{order}/place"),
         ),
         OrderCommand::Cancel { .. } => (
             Command::CancelOrder {
@@ -709,7 +708,7 @@ pub fn run_order(command: OrderCommand) -> Result<ExitCode> {
                 account: account_,
                 time,
             },
-            format!("cli/order/{order}/cancel"),
+            format!("cli/order/{acc}/{order}/cancel/{tag}"),
         ),
         OrderCommand::Reduce { quantity, .. } => (
             Command::ReduceOrder {
@@ -718,7 +717,7 @@ pub fn run_order(command: OrderCommand) -> Result<ExitCode> {
                 quantity: *quantity,
                 time,
             },
-            format!("cli/order/{order}/reduce/{tag}/{quantity}"),
+            format!("cli/order/{acc}/{order}/reduce/{tag}/{quantity}"),
         ),
         OrderCommand::Amend { price: p, .. } => {
             let price_minor = price(p)?;
@@ -729,7 +728,7 @@ pub fn run_order(command: OrderCommand) -> Result<ExitCode> {
                     price_minor,
                     time,
                 },
-                format!("cli/order/{order}/amend/{tag}/{price_minor}"),
+                format!("cli/order/{acc}/{order}/amend/{tag}/{price_minor}"),
             )
         }
         OrderCommand::List { .. } => unreachable!("handled above"),

@@ -512,7 +512,8 @@ pub fn run(data_dir: &Path, file: &Path) -> Result<ExitCode> {
             (None, None) => {
                 refused += 1;
                 println!(
-                    "    refused when this file first ran (refusals are not journaled); not judged again"
+                    "    not applied: refused when this file first ran, or added to it since (refusals are not journaled, \
+                     so the two cannot be told apart); put new orders in a new day file"
                 );
             }
         }

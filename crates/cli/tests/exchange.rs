@@ -394,7 +394,7 @@ fn single_commands_print_receipts_and_refusals_exit_1() {
     let out = place("A1", "sell", "80.00", "10", "09:30");
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("transaction cli/order/A1/place"),
+        text(&out).contains("transaction cli/order/OHA-SH-001/A1/place"),
         "{}",
         text(&out)
     );

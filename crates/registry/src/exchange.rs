@@ -160,6 +160,19 @@ fn side(s: OrderSide) -> Side {
     }
 }
 
+/// The field a trading-rule violation concerns: the price for tick and band, the quantity for
+/// lot and block size.
+fn rule_field(v: &yrd_market::RuleViolation) -> &'static str {
+    use yrd_market::RuleViolation as R;
+    match v {
+        R::ZeroQuantity
+        | R::QuantityNotMultipleOfLot { .. }
+        | R::BlockSizeOnBook { .. }
+        | R::BlockTooSmall { .. } => "quantity",
+        _ => "price_minor",
+    }
+}
+
 fn violation(code: RuleCode, field: &'static str, message: impl Into<String>) -> Vec<Violation> {
     vec![Violation::new(code, field, message)]
 }
@@ -237,7 +250,11 @@ impl RegistryState {
         let no = self.participant(account, "account")?;
         if amount <= 0 {
             return Err(violation(
-                RuleCode::ZeroQuantity,
+                if amount == 0 {
+                    RuleCode::ZeroQuantity
+                } else {
+                    RuleCode::InvalidField
+                },
                 "amount_minor",
                 "amount must be positive",
             ));
@@ -261,7 +278,11 @@ impl RegistryState {
         let no = self.participant(account, "account")?;
         if amount <= 0 {
             return Err(violation(
-                RuleCode::ZeroQuantity,
+                if amount == 0 {
+                    RuleCode::ZeroQuantity
+                } else {
+                    RuleCode::InvalidField
+                },
                 "amount_minor",
                 "amount must be positive",
             ));
@@ -272,7 +293,7 @@ impl RegistryState {
                 RuleCode::InsufficientCash,
                 "amount_minor",
                 format!(
-                    "account {account} has {available} available on {date}; {amount} requested"
+                    "account {account} has {available} (minor currency units) available on {date}; {amount} requested"
                 ),
             ));
         }
@@ -355,7 +376,37 @@ impl RegistryState {
                 });
             }
         }
+        // Block trade proposals live for their trading day: unconfirmed ones lapse with it.
+        if current.is_some() {
+            let mut lapsed: Vec<OrderRef> = self.exchange().blocks.keys().cloned().collect();
+            lapsed.sort();
+            for trade in lapsed {
+                self.release_block(&trade);
+                effects.push(Effect::BlockWithdrawn { trade });
+            }
+        }
         self.exchange_mut().trading_date = Some(date);
+    }
+
+    /// Forgets a block proposal and releases the proposer's reservation.
+    fn release_block(&mut self, trade: &OrderRef) {
+        let Some(b) = self.exchange_mut().blocks.remove(trade) else {
+            return;
+        };
+        if b.reserved_cash > 0 {
+            self.cash_mut()
+                .release(b.buyer, b.reserved_cash)
+                .expect("reserved at proposal");
+        }
+        if b.proposer == b.seller {
+            let key = (b.seller, b.class.clone());
+            *self
+                .exchange_mut()
+                .reserved_units
+                .get_mut(&key)
+                .expect("reserved at proposal") -= b.quantity;
+            self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
+        }
     }
 
     /// The instrument of `class`, created on first use if the class is tradable and issued.
@@ -477,7 +528,7 @@ impl RegistryState {
             }
             (tif, Some(p)) => {
                 yrd_market::check_order(&rules, previous_close, p, o.quantity)
-                    .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
+                    .map_err(|e| violation(RuleCode::TradingRule, rule_field(&e), e.to_string()))?;
                 let kind = match tif {
                     TimeInForce::Gtc => OrderKind::Gtc,
                     TimeInForce::Day => OrderKind::Day,
@@ -490,7 +541,7 @@ impl RegistryState {
         };
         if o.time_in_force == TimeInForce::Market {
             yrd_market::check_order(&rules, previous_close, price, o.quantity)
-                .map_err(|e| violation(RuleCode::TradingRule, "quantity", e.to_string()))?;
+                .map_err(|e| violation(RuleCode::TradingRule, rule_field(&e), e.to_string()))?;
         }
         // Pre-trade reservation: no credit, no short sales.
         let reserved_cash = match o.side {
@@ -508,7 +559,7 @@ impl RegistryState {
                         RuleCode::InsufficientCash,
                         "quantity",
                         format!(
-                            "account {} has {available} available; the order needs {cost} (price x quantity + fee)",
+                            "account {} has {available} (minor currency units) available; the order reserves {cost}: price x quantity + fee + 1 per unit for fee rounding",
                             o.account
                         ),
                     ));
@@ -674,7 +725,7 @@ impl RegistryState {
                     ));
                 }
                 yrd_market::check_order(&rules, inst.previous_close, price, open.remaining)
-                    .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
+                    .map_err(|e| violation(RuleCode::TradingRule, rule_field(&e), e.to_string()))?;
                 if open.side == OrderSide::Buy {
                     let needed =
                         order_reservation(&rules, price, open.remaining).ok_or_else(|| {
@@ -692,7 +743,7 @@ impl RegistryState {
                                 RuleCode::InsufficientCash,
                                 "price_minor",
                                 format!(
-                                    "account {account} has {available} available; the new price needs {extra} more"
+                                    "account {account} has {available} (minor currency units) available; the new price needs {extra} more"
                                 ),
                             ));
                         }
@@ -783,7 +834,7 @@ impl RegistryState {
             ));
         }
         yrd_market::check_block(&rules, inst.previous_close, p.price, p.quantity)
-            .map_err(|e| violation(RuleCode::TradingRule, "price_minor", e.to_string()))?;
+            .map_err(|e| violation(RuleCode::TradingRule, rule_field(&e), e.to_string()))?;
         self.may_receive_pub(buyer, p.class, "buyer")
             .map_err(|v| vec![v])?;
         let reserved_cash = if proposer == buyer {
@@ -864,6 +915,26 @@ impl RegistryState {
         }
         let mut effects = Vec::new();
         self.roll_trading_day(date, &mut effects);
+        if !self.exchange().blocks.contains_key(trade) {
+            return Err(violation(
+                RuleCode::UnknownOrder,
+                "trade",
+                format!(
+                    "block trade {trade} lapsed at the end of the trading day it was proposed on"
+                ),
+            ));
+        }
+        // Judged again at confirmation: the instrument may have been halted since.
+        let inst = &self.exchange().instruments[&b.class];
+        if inst.halted {
+            return Err(violation(
+                RuleCode::InstrumentHalted,
+                "trade",
+                format!("trading in {} is halted", b.class),
+            ));
+        }
+        yrd_market::check_block(&rules, inst.previous_close, b.price, b.quantity)
+            .map_err(|e| violation(RuleCode::TradingRule, rule_field(&e), e.to_string()))?;
         let (seller_id, buyer_id) = (
             self.ledger().account(b.seller).spec.id.clone(),
             self.ledger().account(b.buyer).spec.id.clone(),
@@ -944,20 +1015,7 @@ impl RegistryState {
                 format!("only the proposer may withdraw block trade {trade}"),
             ));
         }
-        if b.reserved_cash > 0 {
-            self.cash_mut()
-                .release(b.buyer, b.reserved_cash)
-                .expect("reserved at proposal");
-        }
-        if b.proposer == b.seller {
-            *self
-                .exchange_mut()
-                .reserved_units
-                .get_mut(&(b.seller, b.class.clone()))
-                .expect("reserved at proposal") -= b.quantity;
-            self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
-        }
-        self.exchange_mut().blocks.remove(trade);
+        self.release_block(trade);
         Ok(vec![Effect::BlockWithdrawn {
             trade: trade.clone(),
         }])
@@ -984,7 +1042,9 @@ impl RegistryState {
             return Err(violation(
                 RuleCode::InsufficientCash,
                 "quantity",
-                format!("buyer {id} has {available} available; the block trade needs {cost}"),
+                format!(
+                    "buyer {id} has {available} (minor currency units) available; the block trade needs {cost}"
+                ),
             ));
         }
         Ok(cost)

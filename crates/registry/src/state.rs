@@ -92,6 +92,8 @@ pub struct RegistryState {
     exchange: Exchange,
     last_seq: u64,
     last_date: Option<NaiveDate>,
+    /// Date and time of the last exchange command: within a day, exchange time never runs back.
+    last_exchange_instant: Option<(NaiveDate, chrono::NaiveTime)>,
 }
 
 type Checked<T> = Result<T, Violation>;
@@ -111,6 +113,7 @@ impl RegistryState {
             exchange: Exchange::default(),
             last_seq: 0,
             last_date: None,
+            last_exchange_instant: None,
         }
     }
 
@@ -179,6 +182,9 @@ impl RegistryState {
         let effects = self.execute(&submission.id, submission.date, &submission.command)?;
         self.last_seq += 1;
         self.last_date = Some(submission.date);
+        if let Some(time) = command_time(&submission.command) {
+            self.last_exchange_instant = Some((submission.date, time));
+        }
         self.seen
             .insert(submission.id.clone(), (self.last_seq, content_hash));
         Ok(Applied::New {
@@ -209,6 +215,18 @@ impl RegistryState {
                 RuleCode::DateBeforeLast,
                 "date",
                 format!("transactions are recorded in date order: {date} is before {last}, the date of transaction {}", self.last_seq),
+            ));
+        }
+        if let (Some(time), Some((last_date, last_time))) = (
+            command_time(&submission.command),
+            self.last_exchange_instant,
+        ) && date == last_date
+            && time < last_time
+        {
+            v.push(Violation::new(
+                RuleCode::DateBeforeLast,
+                "time",
+                format!("exchange transactions are recorded in time order: {time} is before {last_time}, the last one on {date}"),
             ));
         }
         let year_of_date = u16::try_from(date.year()).unwrap_or(0);
@@ -1526,6 +1544,19 @@ fn command_quantity(command: &Command) -> Option<u64> {
         Command::Deposit { amount_minor, .. } | Command::Withdraw { amount_minor, .. } => {
             u64::try_from(*amount_minor).ok()
         }
+        _ => None,
+    }
+}
+
+/// The time of day an exchange command carries.
+fn command_time(command: &Command) -> Option<chrono::NaiveTime> {
+    match command {
+        Command::PlaceOrder { time, .. }
+        | Command::CancelOrder { time, .. }
+        | Command::ReduceOrder { time, .. }
+        | Command::AmendOrder { time, .. }
+        | Command::ProposeBlockTrade { time, .. }
+        | Command::ConfirmBlockTrade { time, .. } => Some(*time),
         _ => None,
     }
 }

@@ -1287,6 +1287,92 @@ mod exchange {
     }
 
     #[test]
+    fn exchange_time_never_runs_back_and_block_proposals_lapse_or_meet_a_halt() {
+        let mut r = market();
+        submit_on(
+            &mut r,
+            "a",
+            2,
+            order("S1", "OP-1", OrderSide::Sell, 8_100, 10, 11),
+        )
+        .unwrap();
+        // 10:00 after 11:00 on the same day is refused; the next day starts afresh.
+        let rej = submit_on(
+            &mut r,
+            "b",
+            2,
+            order("S2", "OP-1", OrderSide::Sell, 8_100, 10, 10),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::DateBeforeLast]);
+        assert_eq!(rej.violations[0].field, "time");
+        // A block proposal made on Monday lapses at the end of Monday.
+        submit_on(
+            &mut r,
+            "funds",
+            2,
+            Command::Deposit {
+                account: acc("TR-1"),
+                amount_minor: 1_000_000_000,
+            },
+        )
+        .unwrap();
+        let t = |hh| NaiveTime::from_hms_opt(hh, 30, 0).unwrap();
+        let proposal = |id: &str, hh| Command::ProposeBlockTrade {
+            trade: OrderRef::new(id).unwrap(),
+            proposed_by: acc("TR-1"),
+            seller: acc("OP-1"),
+            buyer: acc("TR-1"),
+            class: cea("CN-SH", 2019),
+            price_minor: 8_000,
+            quantity: 100_000,
+            time: t(hh),
+        };
+        let (s, _) = on("p1", 2, 13, proposal("BLK-1", 13));
+        r.submit(s).unwrap().unwrap();
+        assert!(r.state().cash().balance(tr1(&r)).reserved > 0);
+        let confirm = |id: &str| Command::ConfirmBlockTrade {
+            trade: OrderRef::new(id).unwrap(),
+            account: acc("OP-1"),
+            time: t(14),
+        };
+        let rej = submit_on(&mut r, "c1", 3, confirm("BLK-1")).unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::UnknownOrder]);
+        assert!(rej.violations[0].message.contains("lapsed"), "{rej}");
+        // The lapse itself happens with Tuesday's first accepted exchange command.
+        let (s, _) = on("p2", 3, 13, proposal("BLK-2", 13));
+        r.submit(s).unwrap().unwrap();
+        let reserved_for_one = r.state().cash().balance(tr1(&r)).reserved;
+        assert_eq!(reserved_for_one, 800_000_000 + 400_000);
+        // A halt between proposal and confirmation stops the confirmation.
+        submit_on(
+            &mut r,
+            "h",
+            3,
+            Command::SetTradingHalt {
+                class: cea("CN-SH", 2019),
+                halted: true,
+            },
+        )
+        .unwrap();
+        let rej = submit_on(&mut r, "c2", 3, confirm("BLK-2")).unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InstrumentHalted]);
+        assert!(audit(r.store()).unwrap().is_clean());
+    }
+
+    #[test]
+    fn no_trading_on_a_configured_holiday() {
+        let mut r = market();
+        // 1 October 2024, National Day, is a Tuesday listed in yrd.toml's holidays.
+        let s = Submission {
+            date: NaiveDate::from_ymd_opt(2024, 10, 1).unwrap(),
+            ..sub("h", order("B1", "TR-1", OrderSide::Buy, 8_000, 1, 10))
+        };
+        let rej = r.submit(s).unwrap().unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::OutsideTradingHours]);
+    }
+
+    #[test]
     fn a_market_order_never_trades_outside_the_day_band() {
         let mut r = market();
         // Monday: OP-1 offers 10 t at 88.00, the top of the band; nothing trades, close stays 80.00.
