@@ -475,29 +475,9 @@ impl RegistryState {
             self.may_receive_pub(account, o.class, "account")
                 .map_err(|v| vec![v])?;
         }
-        if !yrd_market::session_open(&rules, date, o.time) {
-            return Err(violation(
-                RuleCode::OutsideTradingHours,
-                "time",
-                format!(
-                    "{date} {} is outside the continuous trading sessions",
-                    o.time.format("%H:%M")
-                ),
-            ));
-        }
         let mut effects = Vec::new();
-        // Rolling the day is idempotent state normalisation; it happens even if the order is then refused.
-        self.roll_trading_day(date, &mut effects);
-        self.instrument_for(o.class)?;
-        let inst = &self.exchange().instruments[o.class];
-        if inst.halted {
-            return Err(violation(
-                RuleCode::InstrumentHalted,
-                "class",
-                format!("trading in {} is halted", o.class),
-            ));
-        }
-        let previous_close = inst.previous_close;
+        let previous_close =
+            self.enter_market(&rules, date, o.time, o.class, false, &mut effects)?;
         let (lower, upper) =
             yrd_market::band(previous_close, rules.price_band_pct, rules.tick_minor);
         let (kind, price) = match (o.time_in_force, o.price) {
@@ -780,6 +760,49 @@ impl RegistryState {
         Ok(effects)
     }
 
+    /// Checks that the market of `class` is open for an order (continuous session) or a block
+    /// trade (`block`) at `date` `time`, starting the trading day and listing the instrument if
+    /// needed (undone by the caller if the command is then refused), and that trading is not
+    /// halted. Returns the previous close, the centre of today's price band.
+    fn enter_market(
+        &mut self,
+        rules: &TradingRules,
+        date: NaiveDate,
+        time: NaiveTime,
+        class: &UnitClass,
+        block: bool,
+        effects: &mut Vec<Effect>,
+    ) -> Result<i64, Vec<Violation>> {
+        let open = if block {
+            yrd_market::block_session_open(rules, date, time)
+        } else {
+            yrd_market::session_open(rules, date, time)
+        };
+        if !open {
+            let which = if block {
+                "block trading session"
+            } else {
+                "continuous trading sessions"
+            };
+            return Err(violation(
+                RuleCode::OutsideTradingHours,
+                "time",
+                format!("{date} {} is outside the {which}", time.format("%H:%M")),
+            ));
+        }
+        self.roll_trading_day(date, effects);
+        self.instrument_for(class)?;
+        let inst = &self.exchange().instruments[class];
+        if inst.halted {
+            return Err(violation(
+                RuleCode::InstrumentHalted,
+                "class",
+                format!("trading in {class} is halted"),
+            ));
+        }
+        Ok(inst.previous_close)
+    }
+
     /// Proposes a block trade (negotiated off the book between two named parties, at or above the
     /// block threshold, within the block band): reserves the proposer's side.
     pub(crate) fn propose_block(
@@ -812,28 +835,10 @@ impl RegistryState {
                 format!("reference {} was used before", p.trade),
             ));
         }
-        if !yrd_market::block_session_open(&rules, date, p.time) {
-            return Err(violation(
-                RuleCode::OutsideTradingHours,
-                "time",
-                format!(
-                    "{date} {} is outside the block trading session",
-                    p.time.format("%H:%M")
-                ),
-            ));
-        }
         let mut effects = Vec::new();
-        self.roll_trading_day(date, &mut effects);
-        self.instrument_for(p.class)?;
-        let inst = &self.exchange().instruments[p.class];
-        if inst.halted {
-            return Err(violation(
-                RuleCode::InstrumentHalted,
-                "class",
-                format!("trading in {} is halted", p.class),
-            ));
-        }
-        yrd_market::check_block(&rules, inst.previous_close, p.price, p.quantity)
+        let previous_close =
+            self.enter_market(&rules, date, p.time, p.class, true, &mut effects)?;
+        yrd_market::check_block(&rules, previous_close, p.price, p.quantity)
             .map_err(|e| violation(RuleCode::TradingRule, rule_field(&e), e.to_string()))?;
         self.may_receive_pub(buyer, p.class, "buyer")
             .map_err(|v| vec![v])?;
