@@ -13,7 +13,8 @@ pub fn run(data_dir: &Path) -> Result<ExitCode> {
     if !data_dir.join("registry.sqlite").exists() {
         bail!("{} holds no registry", data_dir.display());
     }
-    let store = SqliteStore::open(data_dir)?;
+    // Read-only: the audit never changes what it audits.
+    let store = SqliteStore::open_read_only(data_dir)?;
     let report = audit(&store)?;
     print(&report, true);
     Ok(if report.is_clean() {

@@ -9,7 +9,7 @@
 //! nothing and exits 1.
 
 use crate::output::{table, thousands};
-use crate::store::open;
+use crate::store::{open, open_read_only};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, NaiveTime};
 use clap::{Subcommand, ValueEnum};
@@ -570,7 +570,7 @@ pub fn run_cash(command: CashCommand) -> Result<ExitCode> {
             account: acc,
             date,
         } => {
-            let registry = open(&data_dir)?;
+            let registry = open_read_only(&data_dir)?;
             let state = registry.state();
             let id = account(acc)?;
             known_account(state, &id)?;
@@ -648,7 +648,7 @@ pub fn run_order(command: OrderCommand) -> Result<ExitCode> {
         account: acc,
     } = command
     {
-        let registry = open(&data_dir)?;
+        let registry = open_read_only(&data_dir)?;
         let state = registry.state();
         let id = account(acc)?;
         let Some(rows) = reports::open_orders(state, &id) else {
@@ -771,7 +771,7 @@ fn classes(state: &RegistryState, only: Option<&str>) -> Result<Vec<UnitClass>> 
 pub fn run_market(command: MarketCommand) -> Result<ExitCode> {
     match command {
         MarketCommand::Summary { data_dir, class } => {
-            let registry = open(&data_dir)?;
+            let registry = open_read_only(&data_dir)?;
             let state = registry.state();
             let wanted = classes(state, class.as_deref())?;
             let rows: Vec<_> = reports::market_summary(state)
@@ -785,7 +785,7 @@ pub fn run_market(command: MarketCommand) -> Result<ExitCode> {
             class,
             depth,
         } => {
-            let registry = open(&data_dir)?;
+            let registry = open_read_only(&data_dir)?;
             let state = registry.state();
             for c in classes(state, class.as_deref())? {
                 print_book(state, &c, depth);
@@ -796,7 +796,7 @@ pub fn run_market(command: MarketCommand) -> Result<ExitCode> {
             class,
             limit,
         } => {
-            let registry = open(&data_dir)?;
+            let registry = open_read_only(&data_dir)?;
             let state = registry.state();
             for c in classes(state, class.as_deref())? {
                 let trades = reports::recent_trades(state, &c, limit).expect("listed");

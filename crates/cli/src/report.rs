@@ -1,7 +1,7 @@
 //! `yrd-ets report ...`.
 
 use crate::output::{table, thousands};
-use crate::store::open;
+use crate::store::open_read_only as open;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};

@@ -233,6 +233,54 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing store for reading only: nothing is created, migrated or written, so an
+    /// auditor's or a report's view cannot change the registry. Appends are refused.
+    ///
+    /// # Errors
+    ///
+    /// A [`StorageError`] naming the path if there is no database file, it is not a yrd-ets
+    /// database, or its schema is not exactly this build's (a store from an older build must be
+    /// opened for writing once, which migrates it).
+    pub fn open_read_only(data_dir: &Path) -> Result<SqliteStore, StorageError> {
+        let path = data_dir.join(FILE_NAME);
+        let fail = |what: &str, e: &dyn Display| {
+            StorageError(format!(
+                "cannot open {} for reading: {what}: {e}",
+                path.display()
+            ))
+        };
+        if !path.is_file() {
+            return Err(fail("no registry database", &"the file does not exist"));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| fail("sqlite", &e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| fail("setting busy_timeout", &e))?;
+        check_identity(&conn).map_err(|e| fail("identity", &e))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| fail("schema version", &e))?;
+        if version != SCHEMA_VERSION as i64 {
+            return Err(fail(
+                "schema version",
+                &format!(
+                    "{version}, this build reads {SCHEMA_VERSION} (an empty file holds no registry yet)"
+                ),
+            ));
+        }
+        let last_seq: i64 = conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| fail("reading the last sequence number", &e))?;
+        Ok(SqliteStore {
+            conn,
+            path,
+            last_seq: u64::try_from(last_seq).unwrap_or(0),
+            poisoned: true,
+        })
+    }
+
     /// The path of the database file (`<data dir>/registry.sqlite`).
     pub fn path(&self) -> &Path {
         &self.path
@@ -349,7 +397,7 @@ impl JournalStore for SqliteStore {
         if self.poisoned {
             return Err(self.error(
                 "append refused",
-                "an earlier commit failed; reopen the store",
+                "the store is read-only, or an earlier commit failed; reopen it for writing",
             ));
         }
         let expected = self.last_seq + 1;

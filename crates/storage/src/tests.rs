@@ -345,3 +345,31 @@ fn append_while_another_connection_writes_waits_then_fails_cleanly() {
     store.append(&all).unwrap();
     assert_eq!(scan_all(&store), all);
 }
+
+#[test]
+fn read_only_store_reads_but_never_writes_or_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    // No database yet: refused, and nothing is created.
+    let err = SqliteStore::open_read_only(dir.path()).err().unwrap();
+    assert!(err.0.contains("no registry database"), "{err}");
+    assert!(!dir.path().join(FILE_NAME).exists());
+    // A store written by a writer can be read, but not appended to.
+    let mut writer = SqliteStore::open(dir.path()).unwrap();
+    writer.init_market_config("cfg").unwrap();
+    drop(writer);
+    let mut reader = SqliteStore::open_read_only(dir.path()).unwrap();
+    assert_eq!(reader.market_config().unwrap().as_deref(), Some("cfg"));
+    let entry = JournalEntry {
+        seq: 1,
+        tx_id: "t1".into(),
+        kind: "k".into(),
+        command: "{}".into(),
+        effects: "[]".into(),
+        prev_hash: [0; 32],
+        hash: [0; 32],
+        recorded_at: "2024-01-01T00:00:00Z".into(),
+    };
+    let err = reader.append(&[entry]).unwrap_err();
+    assert!(err.0.contains("read-only"), "{err}");
+    assert_eq!(reader.entry_count().unwrap(), 0);
+}
