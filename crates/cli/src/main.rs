@@ -4,6 +4,7 @@
 //! read open the registry (replaying and checking the journal); commands that write submit
 //! transactions through the registry, which journals them durably before they count.
 
+mod auction;
 mod audit;
 mod demo;
 mod exchange;
@@ -112,6 +113,9 @@ enum Command {
         /// The day's CSV file; its transactions get the ids `day/{file stem}/{line}`.
         file: PathBuf,
     },
+    /// Primary market: offline clearing of sealed-bid uniform-price allowance auctions.
+    #[command(subcommand)]
+    Auction(auction::AuctionCommand),
     /// Test tool: submits transfers forever in durable batches, printing `acked <seq>` after each
     /// batch is journaled. The crash test kills it at random points.
     #[command(hide = true)]
@@ -173,6 +177,7 @@ fn main() -> ExitCode {
         Command::Order(command) => exchange::run_order(command),
         Command::Market(command) => exchange::run_market(command),
         Command::TradingDay { data_dir, file } => trading_day::run(&data_dir, &file),
+        Command::Auction(command) => auction::run(command),
         Command::StressWriter { data_dir, batch } => stress::run(&data_dir, batch),
     };
     match result {
