@@ -10,16 +10,7 @@ use yrd_storage::SqliteStore;
 
 /// Opens the registry in `data_dir`, which must have been created.
 pub fn open(data_dir: &Path) -> Result<Registry<SqliteStore>> {
-    if data_dir.exists() && !data_dir.is_dir() {
-        bail!("{} is a file, not a data directory", data_dir.display());
-    }
-    if !data_dir.join("registry.sqlite").exists() {
-        bail!(
-            "{} holds no registry (create one with `yrd-ets init --data-dir {} --market yrd`)",
-            data_dir.display(),
-            data_dir.display()
-        );
-    }
+    holds_registry(data_dir)?;
     let store = SqliteStore::open(data_dir)?;
     Registry::open(store).with_context(|| format!("opening the registry in {}", data_dir.display()))
 }
@@ -27,6 +18,13 @@ pub fn open(data_dir: &Path) -> Result<Registry<SqliteStore>> {
 /// Opens the registry in `data_dir` for reading only (reports, market data, audit views): the
 /// store is opened read-only, so nothing a reader does can change it.
 pub fn open_read_only(data_dir: &Path) -> Result<Registry<SqliteStore>> {
+    holds_registry(data_dir)?;
+    let store = SqliteStore::open_read_only(data_dir)?;
+    Registry::open(store).with_context(|| format!("opening the registry in {}", data_dir.display()))
+}
+
+/// `data_dir` is a directory with a registry database in it.
+fn holds_registry(data_dir: &Path) -> Result<()> {
     if data_dir.exists() && !data_dir.is_dir() {
         bail!("{} is a file, not a data directory", data_dir.display());
     }
@@ -37,8 +35,7 @@ pub fn open_read_only(data_dir: &Path) -> Result<Registry<SqliteStore>> {
             data_dir.display()
         );
     }
-    let store = SqliteStore::open_read_only(data_dir)?;
-    Registry::open(store).with_context(|| format!("opening the registry in {}", data_dir.display()))
+    Ok(())
 }
 
 /// Opens the registry in `data_dir`, creating it for the given configuration if it is new.

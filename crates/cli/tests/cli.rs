@@ -1,35 +1,17 @@
 //! End-to-end tests of the `yrd-ets` binary: the demo, the EUTL import on the real file, bad
 //! input, tampering, and SIGKILL at random points.
 
+mod common;
+
+use common::{bin, journal_len, run, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_yrd-ets"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use std::process::Stdio;
 
 fn shared(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared")
         .join(path)
-}
-
-fn journal_len(dir: &Path) -> i64 {
-    let db = rusqlite::Connection::open(dir.join("registry.sqlite")).unwrap();
-    db.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
-        .unwrap()
 }
 
 #[test]

@@ -2,30 +2,11 @@
 //! `examples/trading-day.csv`) with every outcome computed by hand, its re-run, single order and
 //! cash commands, market data, and bad input.
 
+mod common;
+
+use common::{journal_len, run, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_yrd-ets"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn journal_len(dir: &Path) -> i64 {
-    let db = rusqlite::Connection::open(dir.join("registry.sqlite")).unwrap();
-    db.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
-        .unwrap()
-}
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -241,24 +241,31 @@ impl RegistryState {
         Ok(no)
     }
 
+    /// The participant account of a deposit or withdrawal of `amount` (which must be positive).
+    fn cash_participant(
+        &self,
+        account: &AccountId,
+        amount: i64,
+    ) -> Result<AccountNo, Vec<Violation>> {
+        let no = self.participant(account, "account")?;
+        if amount <= 0 {
+            let code = if amount == 0 {
+                RuleCode::ZeroQuantity
+            } else {
+                RuleCode::InvalidField
+            };
+            return Err(violation(code, "amount_minor", "amount must be positive"));
+        }
+        Ok(no)
+    }
+
     /// Deposits cash (from the participant's bank).
     pub(crate) fn deposit(
         &mut self,
         account: &AccountId,
         amount: i64,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
-        let no = self.participant(account, "account")?;
-        if amount <= 0 {
-            return Err(violation(
-                if amount == 0 {
-                    RuleCode::ZeroQuantity
-                } else {
-                    RuleCode::InvalidField
-                },
-                "amount_minor",
-                "amount must be positive",
-            ));
-        }
+        let no = self.cash_participant(account, amount)?;
         self.cash_mut()
             .deposit(no, amount)
             .map_err(|e| violation(RuleCode::QuantityOverflow, "amount_minor", e.to_string()))?;
@@ -275,18 +282,7 @@ impl RegistryState {
         amount: i64,
         date: NaiveDate,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
-        let no = self.participant(account, "account")?;
-        if amount <= 0 {
-            return Err(violation(
-                if amount == 0 {
-                    RuleCode::ZeroQuantity
-                } else {
-                    RuleCode::InvalidField
-                },
-                "amount_minor",
-                "amount must be positive",
-            ));
-        }
+        let no = self.cash_participant(account, amount)?;
         let available = self.cash().available_on(no, date);
         if available < amount {
             return Err(violation(
