@@ -92,8 +92,9 @@ pub enum RulesError {
         lot: u64,
     },
     /// `reserve_price_minor` is negative.
-    #[error("AUCTION_RESERVE_NEGATIVE: reserve price {0} must not be negative")]
-    ReserveNegative(i64),
+    /// Every real auction has a positive reserve price: at 0, allowances could be sold for nothing.
+    #[error("AUCTION_RESERVE_NOT_POSITIVE: reserve price {0} must be positive (minor units)")]
+    ReserveNotPositive(i64),
     /// `purchase_limit_pct` is outside 1..=100.
     #[error("AUCTION_PURCHASE_LIMIT_INVALID: purchase limit {0} % must be 1..=100")]
     PurchaseLimitInvalid(u32),
@@ -132,8 +133,8 @@ impl AuctionRules {
                 lot: self.lot,
             });
         }
-        if self.reserve_price_minor < 0 {
-            return Err(RulesError::ReserveNegative(self.reserve_price_minor));
+        if self.reserve_price_minor <= 0 {
+            return Err(RulesError::ReserveNotPositive(self.reserve_price_minor));
         }
         if let Some(pct) = self.purchase_limit_pct {
             if !(1..=100).contains(&pct) {

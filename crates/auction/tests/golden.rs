@@ -118,7 +118,7 @@ fn demand_below_supply_cancels_an_eu_auction() {
 
 #[test]
 fn reserve_price_binding() {
-    // Supply 5,000. Without a reserve: 2,000 at 300, 4,000 at 250, 8,000 at 190 -> price 190.
+    // Supply 5,000. With a nominal reserve of 1: 2,000 at 300, 4,000 at 250, 8,000 at 190 -> 190.
     // With the reserve at 200, C's 190 cannot sell: demand at or above 200 is 4,000 < 5,000, so
     // A and B are filled at the reserve, 200, and 1,000 stays unsold.
     let b = book(
@@ -129,7 +129,7 @@ fn reserve_price_binding() {
             ("C", "C", 190, 4_000),
         ],
     );
-    let free = clear(&b, &rules(5_000, 0)).unwrap();
+    let free = clear(&b, &rules(5_000, 1)).unwrap();
     assert_eq!(free.clearing_price_minor, Some(190));
     let o = clear(&b, &rules(5_000, 200)).unwrap();
     assert_eq!(o.clearing_price_minor, Some(200));

@@ -18,7 +18,7 @@ fn arb_bids() -> impl Strategy<Value = Vec<(u8, i64, u64)>> {
 fn arb_rules() -> impl Strategy<Value = AuctionRules> {
     (
         1u64..40,
-        0i64..12,
+        1i64..12,
         prop::option::of(20u32..=100),
         any::<bool>(),
         any::<u64>(),

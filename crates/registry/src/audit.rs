@@ -180,13 +180,13 @@ fn check_cash_and_reservations(state: &RegistryState, report: &mut AuditReport) 
     for finding in state.cash().audit() {
         report.find(finding);
     }
-    let by_orders = state.exchange().reserved_cash_by_account();
+    let by_orders = state.reserved_cash_by_account();
     for (no, account) in state.ledger().accounts() {
         let reserved = state.cash().balance(no).reserved;
         let expected = by_orders.get(&no).copied().unwrap_or(0);
         if reserved != expected {
             report.find(format!(
-                "account {}: {reserved} cash reserved but its open buy orders need {expected}",
+                "account {}: {reserved} cash reserved but its open buy orders and bid guarantees need {expected}",
                 account.spec.id
             ));
         }

@@ -291,6 +291,57 @@ pub enum Command {
         /// The proposer.
         account: AccountId,
     },
+    /// Sets up an auction (jurisdiction administrator): the jurisdiction's auction account offers
+    /// `rules.supply` allowances of `class` (plus any cost containment reserve), reserved until it
+    /// clears; bids are accepted from the auction's date through `closes`.
+    CreateAuction {
+        /// Auction reference.
+        auction: OrderRef,
+        /// Allowances sold.
+        class: UnitClass,
+        /// Supply, lot, reserve price, purchase limit, tie rule, seed, under-subscription rule,
+        /// containment reserves (see `yrd_auction::AuctionRules`).
+        rules: yrd_auction::AuctionRules,
+        /// Last day of the bidding window.
+        closes: NaiveDate,
+    },
+    /// Admits an account to bid in an auction, in a bidder group.
+    QualifyBidder {
+        /// Auction.
+        auction: OrderRef,
+        /// Bidder.
+        account: AccountId,
+        /// Bidder group (purchase limits apply per group).
+        group: String,
+    },
+    /// Places a sealed bid, or replaces the bidder's bid of the same reference; the guarantee
+    /// (price x quantity) is reserved from cash.
+    SubmitBid {
+        /// Auction.
+        auction: OrderRef,
+        /// Bid reference.
+        bid: OrderRef,
+        /// Bidder.
+        account: AccountId,
+        /// Price, minor units per allowance.
+        price_minor: i64,
+        /// Allowances, a multiple of the lot.
+        quantity: u64,
+    },
+    /// Withdraws a sealed bid before the window closes.
+    WithdrawBid {
+        /// Auction.
+        auction: OrderRef,
+        /// Bid reference.
+        bid: OrderRef,
+        /// Bidder.
+        account: AccountId,
+    },
+    /// Clears an auction after its window closed and settles every award.
+    ClearAuction {
+        /// Auction.
+        auction: OrderRef,
+    },
     /// Halts or resumes trading in an instrument (exchange operator).
     SetTradingHalt {
         /// Instrument.
@@ -327,6 +378,11 @@ impl Command {
             Command::ReduceOrder { .. } => "reduce_order",
             Command::AmendOrder { .. } => "amend_order",
             Command::SetTradingHalt { .. } => "set_trading_halt",
+            Command::CreateAuction { .. } => "create_auction",
+            Command::QualifyBidder { .. } => "qualify_bidder",
+            Command::SubmitBid { .. } => "submit_bid",
+            Command::WithdrawBid { .. } => "withdraw_bid",
+            Command::ClearAuction { .. } => "clear_auction",
             Command::ProposeBlockTrade { .. } => "propose_block_trade",
             Command::ConfirmBlockTrade { .. } => "confirm_block_trade",
             Command::WithdrawBlockTrade { .. } => "withdraw_block_trade",
@@ -526,6 +582,60 @@ pub enum Effect {
     BlockWithdrawn {
         /// Reference.
         trade: OrderRef,
+    },
+    /// An auction was set up.
+    AuctionCreated {
+        /// Auction.
+        auction: OrderRef,
+        /// Allowances sold.
+        class: UnitClass,
+        /// Supply.
+        supply: u64,
+    },
+    /// A bidder was qualified.
+    BidderQualified {
+        /// Auction.
+        auction: OrderRef,
+        /// Bidder.
+        account: AccountId,
+    },
+    /// A sealed bid was placed or replaced (its content stays sealed in the journal's command).
+    BidSealed {
+        /// Auction.
+        auction: OrderRef,
+        /// Bid.
+        bid: OrderRef,
+    },
+    /// A sealed bid was withdrawn.
+    BidWithdrawn {
+        /// Auction.
+        auction: OrderRef,
+        /// Bid.
+        bid: OrderRef,
+    },
+    /// A winner's award, settled: units delivered and the clearing price paid.
+    AuctionAward {
+        /// Auction.
+        auction: OrderRef,
+        /// Winner.
+        account: AccountId,
+        /// Allowances.
+        quantity: u64,
+        /// Paid, minor units.
+        paid_minor: i64,
+        /// Serials delivered.
+        ranges: Vec<SerialRange>,
+    },
+    /// An auction was cleared.
+    AuctionCleared {
+        /// Auction.
+        auction: OrderRef,
+        /// Clearing price, minor units (none when nothing sold).
+        clearing_price_minor: Option<i64>,
+        /// Allowances sold.
+        sold: u64,
+        /// The published seed of the tie draw.
+        seed: u64,
     },
     /// Trading halted or resumed.
     TradingHalted {

@@ -219,6 +219,14 @@ impl RegistryState {
             })
     }
 
+    pub(crate) fn participant_pub(
+        &self,
+        account: &AccountId,
+        field: &'static str,
+    ) -> Result<AccountNo, Vec<Violation>> {
+        self.participant(account, field)
+    }
+
     /// A participant (operator holding or trading) account that is open.
     fn participant(
         &self,

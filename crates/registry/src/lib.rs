@@ -10,6 +10,7 @@
 //! Submission -> RegistryState::apply (checks, then ledger + compliance) -> JournalStore::append -> Receipt
 //! ```
 
+pub mod auction;
 pub mod audit;
 pub mod command;
 pub mod exchange;

@@ -93,6 +93,12 @@ pub enum RuleCode {
     NotOrderOwner,
     /// A trading rule (tick, lot, price band, block size, fill-or-kill) refused the order.
     TradingRule,
+    /// An auction rule (set-up, lot, supply) refused the command.
+    AuctionRule,
+    /// The auction's bidding window is closed (or not yet over, for clearing).
+    AuctionClosed,
+    /// The account is not qualified to bid in the auction.
+    NotQualified,
 }
 
 impl RuleCode {

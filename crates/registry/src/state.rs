@@ -4,6 +4,7 @@
 //! fails; only then does it mutate the ledger and compliance state, in an order where every step
 //! that can still fail comes before the first that cannot be undone.
 
+use crate::auction::{Auctions, NewBid};
 use crate::command::{Command, Effect, Submission};
 use crate::exchange::{BlockTerms, Exchange, NewOrder, OrderChange};
 use crate::rules::{RuleCode, Violation};
@@ -90,6 +91,7 @@ pub struct RegistryState {
     linked: HashMap<AccountNo, InstallationNo>,
     cash: CashLedger,
     exchange: Exchange,
+    auctions: Auctions,
     last_seq: u64,
     last_date: Option<NaiveDate>,
     /// Date and time of the last exchange command: within a day, exchange time never runs back.
@@ -111,6 +113,7 @@ impl RegistryState {
             linked: HashMap::new(),
             cash: CashLedger::default(),
             exchange: Exchange::default(),
+            auctions: Auctions::default(),
             last_seq: 0,
             last_date: None,
             last_exchange_instant: None,
@@ -464,6 +467,40 @@ impl RegistryState {
                 )
             }),
             Command::SetTradingHalt { class, halted } => self.set_halt(class, *halted),
+            Command::CreateAuction {
+                auction,
+                class,
+                rules,
+                closes,
+            } => self.create_auction(date, auction, class, rules, *closes),
+            Command::QualifyBidder {
+                auction,
+                account,
+                group,
+            } => self.qualify_bidder(date, auction, account, group),
+            Command::SubmitBid {
+                auction,
+                bid,
+                account,
+                price_minor,
+                quantity,
+            } => {
+                let seq = self.last_seq + 1;
+                let bid = NewBid {
+                    auction,
+                    bid,
+                    account,
+                    price: *price_minor,
+                    quantity: *quantity,
+                };
+                self.submit_bid(date, seq, bid)
+            }
+            Command::WithdrawBid {
+                auction,
+                bid,
+                account,
+            } => self.withdraw_bid(date, auction, bid, account),
+            Command::ClearAuction { auction } => self.clear_auction(date, auction),
             Command::ProposeBlockTrade {
                 trade,
                 proposed_by,
@@ -563,6 +600,34 @@ impl RegistryState {
             self.cash = cash;
         }
         result
+    }
+
+    /// The auctions.
+    pub fn auctions(&self) -> &Auctions {
+        &self.auctions
+    }
+
+    pub(crate) fn auctions_mut(&mut self) -> &mut Auctions {
+        &mut self.auctions
+    }
+
+    pub(crate) fn system_account_pub(
+        &self,
+        jurisdiction: &JurisdictionCode,
+        kind: AccountKind,
+        field: &'static str,
+    ) -> Checked<AccountNo> {
+        self.system_account(jurisdiction, kind, field)
+    }
+
+    /// The cash each account has reserved: open buy orders, proposed block purchases, bid
+    /// guarantees (what the audit compares with the cash ledger).
+    pub(crate) fn reserved_cash_by_account(&self) -> HashMap<AccountNo, i64> {
+        let mut m = self.exchange.reserved_cash_by_account();
+        for (account, g) in self.auctions.guarantees_by_account() {
+            *m.entry(account).or_insert(0) += g;
+        }
+        m
     }
 
     /// The cash ledger.

@@ -1564,3 +1564,206 @@ mod exchange {
         }
     }
 }
+
+mod auctions {
+    use super::*;
+    use yrd_auction::{AuctionRules, TieRule, UnderSubscription};
+    use yrd_types::OrderRef;
+
+    fn on(id: &str, day: u32, command: Command) -> Submission {
+        Submission {
+            date: NaiveDate::from_ymd_opt(2020, 3, day).unwrap(),
+            ..sub(id, command)
+        }
+    }
+
+    fn r(s: &str) -> OrderRef {
+        OrderRef::new(s).unwrap()
+    }
+
+    fn bid(id: &str, account: &str, price: i64, quantity: u64) -> Command {
+        Command::SubmitBid {
+            auction: r("AUC-1"),
+            bid: r(id),
+            account: acc(account),
+            price_minor: price,
+            quantity,
+        }
+    }
+
+    #[test]
+    fn a_uniform_price_auction_clears_and_settles_in_the_registry() {
+        let mut reg = fixture();
+        let setup = [
+            Command::Transfer {
+                from: acc("CN-SH-GOV"),
+                to: acc("CN-SH-AUCTION"),
+                class: cea("CN-SH", 2019),
+                quantity: 5_000,
+            },
+            Command::Deposit {
+                account: acc("TR-1"),
+                amount_minor: 10_000_000,
+            },
+            Command::Deposit {
+                account: acc("OP-2"),
+                amount_minor: 20_000_000,
+            },
+            Command::CreateAuction {
+                auction: r("AUC-1"),
+                class: cea("CN-SH", 2019),
+                rules: AuctionRules {
+                    supply: 3_000,
+                    lot: 1_000,
+                    reserve_price_minor: 7_000,
+                    purchase_limit_pct: None,
+                    tie: TieRule::Random,
+                    seed: 42,
+                    under_subscription: UnderSubscription::SellBids,
+                    ccr: None,
+                    ecr: None,
+                },
+                closes: NaiveDate::from_ymd_opt(2020, 3, 10).unwrap(),
+            },
+            Command::QualifyBidder {
+                auction: r("AUC-1"),
+                account: acc("TR-1"),
+                group: "G1".into(),
+            },
+            Command::QualifyBidder {
+                auction: r("AUC-1"),
+                account: acc("OP-2"),
+                group: "G2".into(),
+            },
+        ];
+        for (i, c) in setup.into_iter().enumerate() {
+            reg.submit(on(&format!("s{i}"), 2, c)).unwrap().unwrap();
+        }
+        // The offered units are reserved: the auction account cannot move them meanwhile.
+        let rej = reg
+            .submit(on(
+                "t",
+                2,
+                Command::Transfer {
+                    from: acc("CN-SH-AUCTION"),
+                    to: acc("TR-1"),
+                    class: cea("CN-SH", 2019),
+                    quantity: 2_001,
+                },
+            ))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientHoldings]);
+        // TR-1 cannot guarantee 2,000 x 80.00 = CNY 160,000 with CNY 100,000.
+        let rej = reg
+            .submit(on("b0", 3, bid("B0", "TR-1", 8_000, 2_000)))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(codes(&rej), vec![RuleCode::InsufficientCash]);
+        // Off the lot; not qualified.
+        assert_eq!(
+            codes(
+                &reg.submit(on("bx", 3, bid("BX", "TR-1", 8_000, 1_500)))
+                    .unwrap()
+                    .unwrap_err()
+            ),
+            vec![RuleCode::AuctionRule]
+        );
+        assert_eq!(
+            codes(
+                &reg.submit(on("by", 3, bid("BY", "OP-1", 8_000, 1_000)))
+                    .unwrap()
+                    .unwrap_err()
+            ),
+            vec![RuleCode::NotQualified]
+        );
+        for (id, c) in [
+            ("b1", bid("B1", "TR-1", 8_000, 1_000)),
+            ("b2", bid("B2", "OP-2", 7_500, 1_000)),
+            ("b3", bid("B3", "OP-2", 7_200, 1_000)),
+        ] {
+            reg.submit(on(id, 4, c)).unwrap().unwrap();
+        }
+        // Guarantees: TR-1 8,000,000; OP-2 7,500,000 + 7,200,000 = 14,700,000 fen.
+        let op2 = reg.state().ledger().find(&acc("OP-2")).unwrap();
+        assert_eq!(reg.state().cash().balance(op2).reserved, 14_700_000);
+        let clear = || Command::ClearAuction {
+            auction: r("AUC-1"),
+        };
+        assert_eq!(
+            codes(&reg.submit(on("c0", 10, clear())).unwrap().unwrap_err()),
+            vec![RuleCode::AuctionClosed]
+        );
+        let receipt = reg.submit(on("c1", 11, clear())).unwrap().unwrap();
+        // Demand 1,000 @ 80.00, 1,000 @ 75.00, 1,000 @ 72.00 reaches the supply of 3,000 at 72.00:
+        // every winner pays 72.00. TR-1 pays 7,200,000 fen, OP-2 14,400,000.
+        assert!(receipt.effects.iter().any(|e| matches!(
+            e,
+            Effect::AuctionCleared {
+                clearing_price_minor: Some(7_200),
+                sold: 3_000,
+                seed: 42,
+                ..
+            }
+        )));
+        let tr1 = reg.state().ledger().find(&acc("TR-1")).unwrap();
+        assert_eq!(
+            reg.state().cash().balance(tr1).available,
+            10_000_000 - 7_200_000
+        );
+        assert_eq!(
+            reg.state().cash().balance(op2).available,
+            20_000_000 - 14_400_000
+        );
+        assert_eq!(reg.state().cash().balance(op2).reserved, 0);
+        let auction_account = reg.state().ledger().find(&acc("CN-SH-AUCTION")).unwrap();
+        assert_eq!(
+            reg.state().cash().balance(auction_account).total(),
+            21_600_000
+        );
+        assert_eq!(
+            reg.state().ledger().quantity(op2, &cea("CN-SH", 2019)),
+            2_000
+        );
+        assert_eq!(
+            reg.state()
+                .ledger()
+                .quantity(auction_account, &cea("CN-SH", 2019)),
+            2_000
+        );
+        // Bidding after the close is refused; the public result names no bidder.
+        assert_eq!(
+            codes(
+                &reg.submit(on("late", 12, bid("B9", "TR-1", 9_000, 1_000)))
+                    .unwrap()
+                    .unwrap_err()
+            ),
+            vec![RuleCode::AuctionClosed]
+        );
+        let result = reg
+            .state()
+            .auctions()
+            .get(&r("AUC-1"))
+            .unwrap()
+            .result
+            .clone()
+            .unwrap();
+        let public = serde_json::to_string(&result).unwrap();
+        assert!(
+            !public.contains("TR-1") && !public.contains("OP-2"),
+            "{public}"
+        );
+        assert!(
+            audit(reg.store()).unwrap().is_clean(),
+            "{:?}",
+            audit(reg.store()).unwrap().findings
+        );
+        assert_eq!(
+            Registry::open(reg.store().clone())
+                .unwrap()
+                .state()
+                .state_hash(),
+            reg.state().state_hash()
+        );
+    }
+}

@@ -1,0 +1,474 @@
+//! Government auctions inside the registry: set-up from a jurisdiction's auction account,
+//! qualified bidders, sealed bids backed by cash guarantees, clearing by `yrd-auction`, and
+//! settlement of every award in the transaction that clears.
+//!
+//! Bids are sealed: they are part of the registry's state and journal (regulators and the
+//! administrator see them) but no report shows one bidder another's bids; the public result
+//! ([`yrd_auction::PublicReport`]) names no bidder.
+
+use crate::command::Effect;
+use crate::rules::{RuleCode, Violation};
+use crate::state::RegistryState;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use yrd_auction::{AuctionRules, BidBook, PublicReport, clear};
+use yrd_ledger::AccountNo;
+use yrd_types::{AccountId, AccountKind, OrderRef, UnitClass};
+
+/// A bid as the command carries it.
+pub(crate) struct NewBid<'a> {
+    pub auction: &'a OrderRef,
+    pub bid: &'a OrderRef,
+    pub account: &'a AccountId,
+    pub price: i64,
+    pub quantity: u64,
+}
+
+/// One sealed bid.
+#[derive(Debug, Clone)]
+pub(crate) struct SealedBid {
+    account: AccountNo,
+    price: i64,
+    quantity: u64,
+    /// Order of arrival (journal sequence number), the tie-break of last resort.
+    arrival: u64,
+}
+
+/// One auction and where it stands.
+#[derive(Debug, Clone)]
+pub struct Auction {
+    class: UnitClass,
+    seller: AccountNo,
+    rules: AuctionRules,
+    closes: NaiveDate,
+    qualified: BTreeMap<AccountNo, String>,
+    bids: BTreeMap<OrderRef, SealedBid>,
+    /// The published result once cleared.
+    pub result: Option<PublicReport>,
+}
+
+impl Auction {
+    /// Units offered, including any cost containment reserve that may be released.
+    fn units_offered(&self) -> u64 {
+        self.rules.supply + self.rules.ccr.map_or(0, |c| c.quantity)
+    }
+}
+
+/// All auctions, by reference.
+#[derive(Debug, Clone, Default)]
+pub struct Auctions {
+    pub(crate) by_ref: BTreeMap<OrderRef, Auction>,
+}
+
+impl Auctions {
+    /// The auction with this reference.
+    pub fn get(&self, reference: &OrderRef) -> Option<&Auction> {
+        self.by_ref.get(reference)
+    }
+
+    /// Cash each account holds as bid guarantees (audited against the cash ledger).
+    pub(crate) fn guarantees_by_account(&self) -> BTreeMap<AccountNo, i64> {
+        let mut m = BTreeMap::new();
+        for a in self.by_ref.values().filter(|a| a.result.is_none()) {
+            for b in a.bids.values() {
+                *m.entry(b.account).or_insert(0) += guarantee(b.price, b.quantity);
+            }
+        }
+        m
+    }
+}
+
+/// A bid's guarantee: its full value, price x quantity (minor units). Bounded: price and
+/// quantity are checked so that the product fits.
+fn guarantee(price: i64, quantity: u64) -> i64 {
+    price.saturating_mul(i64::try_from(quantity).unwrap_or(i64::MAX))
+}
+
+fn fail(code: RuleCode, field: &'static str, message: impl Into<String>) -> Vec<Violation> {
+    vec![Violation::new(code, field, message)]
+}
+
+impl RegistryState {
+    /// Sets up an auction: the jurisdiction's auction account offers `rules.supply` (plus any
+    /// cost containment reserve) of `class`, reserved until the auction clears.
+    pub(crate) fn create_auction(
+        &mut self,
+        date: NaiveDate,
+        auction: &OrderRef,
+        class: &UnitClass,
+        rules: &AuctionRules,
+        closes: NaiveDate,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        if self.auctions().by_ref.contains_key(auction) {
+            return Err(fail(
+                RuleCode::DuplicateOrderRef,
+                "auction",
+                format!("auction {auction} exists"),
+            ));
+        }
+        rules
+            .validate()
+            .map_err(|e| fail(RuleCode::AuctionRule, "rules", e.to_string()))?;
+        if closes < date {
+            return Err(fail(
+                RuleCode::InvalidField,
+                "closes",
+                format!("the bidding window closes on {closes}, before {date}"),
+            ));
+        }
+        let seller = self
+            .system_account_pub(&class.jurisdiction, AccountKind::Auction, "class")
+            .map_err(|v| vec![v])?;
+        let offered = rules.supply + rules.ccr.map_or(0, |c| c.quantity);
+        let free = self.free_units(seller, class);
+        if free < offered {
+            return Err(fail(
+                RuleCode::InsufficientHoldings,
+                "rules",
+                format!(
+                    "the auction account holds {free} free units of {class}; the auction offers {offered}"
+                ),
+            ));
+        }
+        *self
+            .exchange_mut()
+            .reserved_units
+            .entry((seller, class.clone()))
+            .or_insert(0) += offered;
+        let state = Auction {
+            class: class.clone(),
+            seller,
+            rules: *rules,
+            closes,
+            qualified: BTreeMap::new(),
+            bids: BTreeMap::new(),
+            result: None,
+        };
+        self.auctions_mut().by_ref.insert(auction.clone(), state);
+        Ok(vec![Effect::AuctionCreated {
+            auction: auction.clone(),
+            class: class.clone(),
+            supply: rules.supply,
+        }])
+    }
+
+    fn open_auction(
+        &self,
+        auction: &OrderRef,
+        date: NaiveDate,
+    ) -> Result<&Auction, Vec<Violation>> {
+        let a = self.auctions().by_ref.get(auction).ok_or_else(|| {
+            fail(
+                RuleCode::UnknownOrder,
+                "auction",
+                format!("no auction {auction}"),
+            )
+        })?;
+        if a.result.is_some() || date > a.closes {
+            return Err(fail(
+                RuleCode::AuctionClosed,
+                "auction",
+                format!("bidding in auction {auction} closed on {}", a.closes),
+            ));
+        }
+        Ok(a)
+    }
+
+    /// Admits an account to bid, in a bidder group (purchase limits apply per group).
+    pub(crate) fn qualify_bidder(
+        &mut self,
+        date: NaiveDate,
+        auction: &OrderRef,
+        account: &AccountId,
+        group: &str,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let no = self.participant_pub(account, "account")?;
+        let class = self.open_auction(auction, date)?.class.clone();
+        self.may_receive_pub(no, &class, "account")
+            .map_err(|v| vec![v])?;
+        if group.trim().is_empty() || group.len() > 64 {
+            return Err(fail(
+                RuleCode::InvalidField,
+                "group",
+                "a bidder group name of 1-64 characters",
+            ));
+        }
+        self.auctions_mut()
+            .by_ref
+            .get_mut(auction)
+            .expect("open")
+            .qualified
+            .insert(no, group.to_string());
+        Ok(vec![Effect::BidderQualified {
+            auction: auction.clone(),
+            account: account.clone(),
+        }])
+    }
+
+    /// Places or replaces a sealed bid; its guarantee (price x quantity) is reserved from cash.
+    pub(crate) fn submit_bid(
+        &mut self,
+        date: NaiveDate,
+        seq: u64,
+        b: NewBid<'_>,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let NewBid {
+            auction,
+            bid,
+            account,
+            price,
+            quantity,
+        } = b;
+        let no = self.participant_pub(account, "account")?;
+        let a = self.open_auction(auction, date)?;
+        if !a.qualified.contains_key(&no) {
+            return Err(fail(
+                RuleCode::NotQualified,
+                "account",
+                format!("account {account} is not qualified to bid in auction {auction}"),
+            ));
+        }
+        if price <= 0 || price > 1_000_000_000_000 {
+            return Err(fail(
+                RuleCode::InvalidField,
+                "price_minor",
+                "price must be positive and at most 10^12 minor units",
+            ));
+        }
+        if quantity == 0 || !quantity.is_multiple_of(a.rules.lot) || quantity > a.rules.supply {
+            return Err(fail(
+                RuleCode::AuctionRule,
+                "quantity",
+                format!(
+                    "quantity {quantity} must be a positive multiple of the lot {} and at most the supply {}",
+                    a.rules.lot, a.rules.supply
+                ),
+            ));
+        }
+        if a.bids
+            .iter()
+            .any(|(r, b)| r != bid && b.account == no && b.price == price)
+        {
+            return Err(fail(
+                RuleCode::AuctionRule,
+                "price_minor",
+                format!(
+                    "account {account} already bids at {price}; change that bid's quantity instead"
+                ),
+            ));
+        }
+        if price
+            .checked_mul(i64::try_from(quantity).unwrap_or(i64::MAX))
+            .is_none()
+        {
+            return Err(fail(
+                RuleCode::QuantityOverflow,
+                "quantity",
+                "price x quantity overflows",
+            ));
+        }
+        let previous = a.bids.get(bid).cloned();
+        if let Some(p) = &previous
+            && p.account != no
+        {
+            return Err(fail(
+                RuleCode::NotOrderOwner,
+                "bid",
+                format!("bid {bid} belongs to another bidder"),
+            ));
+        }
+        let released = previous
+            .as_ref()
+            .map_or(0, |p| guarantee(p.price, p.quantity));
+        let needed = guarantee(price, quantity);
+        let available = self.cash().available_on(no, date) + released;
+        if available < needed {
+            return Err(fail(
+                RuleCode::InsufficientCash,
+                "quantity",
+                format!(
+                    "account {account} has {available} (minor currency units) available; the bid's guarantee is {needed}"
+                ),
+            ));
+        }
+        if released > 0 {
+            self.cash_mut()
+                .release(no, released)
+                .expect("reserved for the bid");
+        }
+        self.cash_mut().mature(no, date);
+        self.cash_mut().reserve(no, needed).expect("checked");
+        let arrival = previous.map_or(seq, |p| p.arrival);
+        let a = self.auctions_mut().by_ref.get_mut(auction).expect("open");
+        a.bids.insert(
+            bid.clone(),
+            SealedBid {
+                account: no,
+                price,
+                quantity,
+                arrival,
+            },
+        );
+        Ok(vec![Effect::BidSealed {
+            auction: auction.clone(),
+            bid: bid.clone(),
+        }])
+    }
+
+    /// Withdraws a sealed bid before the window closes; its guarantee is released.
+    pub(crate) fn withdraw_bid(
+        &mut self,
+        date: NaiveDate,
+        auction: &OrderRef,
+        bid: &OrderRef,
+        account: &AccountId,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let no = self.participant_pub(account, "account")?;
+        let a = self.open_auction(auction, date)?;
+        let Some(b) = a.bids.get(bid).cloned() else {
+            return Err(fail(
+                RuleCode::UnknownOrder,
+                "bid",
+                format!("no bid {bid} in auction {auction}"),
+            ));
+        };
+        if b.account != no {
+            return Err(fail(
+                RuleCode::NotOrderOwner,
+                "bid",
+                format!("bid {bid} belongs to another bidder"),
+            ));
+        }
+        self.cash_mut()
+            .release(no, guarantee(b.price, b.quantity))
+            .expect("reserved for the bid");
+        self.auctions_mut()
+            .by_ref
+            .get_mut(auction)
+            .expect("open")
+            .bids
+            .remove(bid);
+        Ok(vec![Effect::BidWithdrawn {
+            auction: auction.clone(),
+            bid: bid.clone(),
+        }])
+    }
+
+    /// Clears an auction after its window closed and settles every award: units from the
+    /// auction account to the winner, the clearing price times the award from the winner's
+    /// guarantee to the auction account; unused guarantees are released and unsold units stay.
+    pub(crate) fn clear_auction(
+        &mut self,
+        date: NaiveDate,
+        auction: &OrderRef,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let a = self
+            .auctions()
+            .by_ref
+            .get(auction)
+            .cloned()
+            .ok_or_else(|| {
+                fail(
+                    RuleCode::UnknownOrder,
+                    "auction",
+                    format!("no auction {auction}"),
+                )
+            })?;
+        if a.result.is_some() {
+            return Err(fail(
+                RuleCode::AuctionClosed,
+                "auction",
+                format!("auction {auction} was already cleared"),
+            ));
+        }
+        if date <= a.closes {
+            return Err(fail(
+                RuleCode::AuctionClosed,
+                "date",
+                format!(
+                    "auction {auction} can be cleared after its window closes on {}",
+                    a.closes
+                ),
+            ));
+        }
+        // Arrival order is the order of the bids' first submission.
+        let mut bids: Vec<(&OrderRef, &SealedBid)> = a.bids.iter().collect();
+        bids.sort_by_key(|(_, b)| b.arrival);
+        let mut book = BidBook::new(a.rules.lot);
+        let mut bidder_of = Vec::new();
+        for (line, (_, b)) in bids.iter().enumerate() {
+            let id = self.ledger().account(b.account).spec.id.to_string();
+            book.push(
+                line as u64 + 1,
+                &id,
+                &a.qualified[&b.account],
+                b.price,
+                b.quantity,
+            )
+            .map_err(|e| fail(RuleCode::AuctionRule, "bids", e.to_string()))?;
+            if !bidder_of.contains(&b.account) {
+                bidder_of.push(b.account);
+            }
+        }
+        let outcome = clear(&book, &a.rules)
+            .map_err(|e| fail(RuleCode::AuctionRule, "rules", e.to_string()))?;
+        // Bidders appear in the book in first-bid order, as in `bidder_of`.
+        let price = outcome.clearing_price_minor.unwrap_or(0);
+        let mut effects = Vec::new();
+        let guarantees = {
+            let mut g: BTreeMap<AccountNo, i64> = BTreeMap::new();
+            for (_, b) in &bids {
+                *g.entry(b.account).or_insert(0) += guarantee(b.price, b.quantity);
+            }
+            g
+        };
+        for (i, account) in bidder_of.iter().enumerate() {
+            let award = outcome.bidder_awarded.get(i).copied().unwrap_or(0);
+            let held = guarantees[account];
+            let paid = if award > 0 {
+                guarantee(price, award)
+            } else {
+                0
+            };
+            if paid > 0 {
+                self.cash_mut()
+                    .settle(*account, a.seller, paid, 0, 0, date)
+                    .expect("the bids' guarantees cover the clearing price");
+                let ranges = self.move_units_pub(a.seller, *account, &a.class, award);
+                effects.push(Effect::AuctionAward {
+                    auction: auction.clone(),
+                    account: self.ledger().account(*account).spec.id.clone(),
+                    quantity: award,
+                    paid_minor: paid,
+                    ranges,
+                });
+            }
+            if held > paid {
+                self.cash_mut()
+                    .release(*account, held - paid)
+                    .expect("reserved as guarantees");
+            }
+        }
+        // Sold units left the auction account above; unsold ones stay in it, free again.
+        let key = (a.seller, a.class.clone());
+        *self
+            .exchange_mut()
+            .reserved_units
+            .get_mut(&key)
+            .expect("reserved at creation") -= a.units_offered();
+        self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
+        let report = PublicReport::new(&a.rules, &outcome);
+        effects.push(Effect::AuctionCleared {
+            auction: auction.clone(),
+            clearing_price_minor: outcome.clearing_price_minor,
+            sold: outcome.sold,
+            seed: outcome.seed,
+        });
+        self.auctions_mut()
+            .by_ref
+            .get_mut(auction)
+            .expect("exists")
+            .result = Some(report);
+        Ok(effects)
+    }
+}
