@@ -58,6 +58,16 @@ pub enum AuctionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Results of an auction run in the registry: the public report (no bidder identities), or
+    /// its state while bidding is open.
+    Results {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Auction reference.
+        #[arg(long)]
+        auction: String,
+    },
 }
 
 /// `--tie`.
@@ -98,6 +108,9 @@ struct JsonOutcome<'a> {
 
 /// Runs an auction subcommand.
 pub fn run(command: AuctionCommand) -> Result<ExitCode> {
+    if let AuctionCommand::Results { data_dir, auction } = &command {
+        return results(data_dir, auction);
+    }
     let AuctionCommand::Clear {
         bids,
         supply,
@@ -112,7 +125,10 @@ pub fn run(command: AuctionCommand) -> Result<ExitCode> {
         ecr_withheld_pct,
         under_subscription,
         json,
-    } = command;
+    } = command
+    else {
+        unreachable!("results returned above")
+    };
     let rules = AuctionRules {
         supply,
         lot,
@@ -218,4 +234,28 @@ fn print_tables(
         t.add_row(vec![bidder.to_string(), group.clone(), thousands(*award)]);
     }
     println!("{t}");
+}
+
+/// `yrd-ets auction results`: the published result of a registry auction.
+fn results(data_dir: &std::path::Path, auction: &str) -> Result<ExitCode> {
+    let registry = crate::store::open_read_only(data_dir)?;
+    let reference = yrd_types::OrderRef::new(auction)?;
+    let Some(a) = registry.state().auctions().get(&reference) else {
+        anyhow::bail!("no auction {reference} in {}", data_dir.display());
+    };
+    match &a.result {
+        Some(report) => println!("{}", serde_json::to_string_pretty(report)?),
+        None => {
+            let (qualified, bids) = a.participation();
+            println!(
+                "auction {reference}: {} allowances of {} offered, reserve price {}; bidding open until {}; \
+                 {qualified} qualified bidders, {bids} sealed bids",
+                a.rules().supply,
+                a.class(),
+                a.rules().reserve_price_minor,
+                a.closes()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

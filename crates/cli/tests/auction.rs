@@ -173,3 +173,67 @@ fn bad_rules_are_refused_before_the_bids_are_read() {
         stderr(&o)
     );
 }
+
+/// A registry auction end to end through `submit` and `auction results`: supply 3,000 in lots
+/// of 1,000 at a reserve of 70.00; bids 1,000 @ 80.00 (T1) and 1,000 @ 75.00 + 1,000 @ 72.00
+/// (T2) reach the supply at 72.00, which every winner pays.
+#[test]
+fn a_registry_auction_publishes_its_result_without_bidder_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("reg");
+    let d = data.to_str().unwrap();
+    assert!(
+        run(&[
+            "init",
+            "--data-dir",
+            d,
+            "--market",
+            "yrd",
+            "--date",
+            "2024-03-01"
+        ])
+        .status
+        .success()
+    );
+    let lines = [
+        r#"{"id":"a1","date":"2024-03-01","command":{"type":"open_account","account":"T1","kind":"trading","jurisdiction":"CN-SH","holder_name":"Trader One"}}"#,
+        r#"{"id":"a2","date":"2024-03-01","command":{"type":"open_account","account":"T2","kind":"trading","jurisdiction":"CN-SH","holder_name":"Trader Two"}}"#,
+        r#"{"id":"i","date":"2024-03-01","command":{"type":"issue","jurisdiction":"CN-SH","unit_type":"CEA","vintage":2024,"quantity":3000}}"#,
+        r#"{"id":"t","date":"2024-03-01","command":{"type":"transfer","from":"CN-SH-GOV","to":"CN-SH-AUCTION","class":"CN-SH/CEA/2024","quantity":3000}}"#,
+        r#"{"id":"d1","date":"2024-03-01","command":{"type":"deposit","account":"T1","amount_minor":10000000}}"#,
+        r#"{"id":"d2","date":"2024-03-01","command":{"type":"deposit","account":"T2","amount_minor":20000000}}"#,
+        r#"{"id":"c","date":"2024-03-01","command":{"type":"create_auction","auction":"A1","class":"CN-SH/CEA/2024","closes":"2024-03-05","rules":{"supply":3000,"lot":1000,"reserve_price_minor":7000,"purchase_limit_pct":null,"tie":"random","seed":7,"under_subscription":"sell_bids","ccr":null,"ecr":null}}}"#,
+        r#"{"id":"q1","date":"2024-03-01","command":{"type":"qualify_bidder","auction":"A1","account":"T1","group":"G1"}}"#,
+        r#"{"id":"q2","date":"2024-03-01","command":{"type":"qualify_bidder","auction":"A1","account":"T2","group":"G2"}}"#,
+        r#"{"id":"b1","date":"2024-03-04","command":{"type":"submit_bid","auction":"A1","bid":"B1","account":"T1","price_minor":8000,"quantity":1000}}"#,
+        r#"{"id":"b2","date":"2024-03-04","command":{"type":"submit_bid","auction":"A1","bid":"B2","account":"T2","price_minor":7500,"quantity":1000}}"#,
+        r#"{"id":"b3","date":"2024-03-04","command":{"type":"submit_bid","auction":"A1","bid":"B3","account":"T2","price_minor":7200,"quantity":1000}}"#,
+    ];
+    let file = dir.path().join("auction.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = run(&["submit", "--data-dir", d, file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let open = run(&["auction", "results", "--data-dir", d, "--auction", "A1"]);
+    assert!(
+        stdout(&open).contains("bidding open until 2024-03-05; 2 qualified bidders, 3 sealed bids"),
+        "{}",
+        stdout(&open)
+    );
+    std::fs::write(
+        &file,
+        r#"{"id":"clear","date":"2024-03-06","command":{"type":"clear_auction","auction":"A1"}}"#,
+    )
+    .unwrap();
+    assert!(
+        run(&["submit", "--data-dir", d, file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let result = run(&["auction", "results", "--data-dir", d, "--auction", "A1"]);
+    let text = stdout(&result);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["clearing_price_minor"], 7200);
+    assert_eq!(json["sold"], 3000);
+    assert!(!text.contains("T1") && !text.contains("T2"), "{text}");
+    assert!(run(&["audit", "--data-dir", d]).status.success());
+}

@@ -42,12 +42,33 @@ pub struct Auction {
     rules: AuctionRules,
     closes: NaiveDate,
     qualified: BTreeMap<AccountNo, String>,
+    suspended: std::collections::BTreeSet<AccountNo>,
     bids: BTreeMap<OrderRef, SealedBid>,
     /// The published result once cleared.
     pub result: Option<PublicReport>,
 }
 
 impl Auction {
+    /// The allowances sold.
+    pub fn class(&self) -> &UnitClass {
+        &self.class
+    }
+
+    /// Last day of the bidding window.
+    pub fn closes(&self) -> NaiveDate {
+        self.closes
+    }
+
+    /// The auction's rules (supply, lot, reserve price, ...).
+    pub fn rules(&self) -> &AuctionRules {
+        &self.rules
+    }
+
+    /// (qualified bidders, sealed bids) - counts only: bids stay sealed.
+    pub fn participation(&self) -> (usize, usize) {
+        (self.qualified.len(), self.bids.len())
+    }
+
     /// Units offered, including any cost containment reserve that may be released.
     fn units_offered(&self) -> u64 {
         self.rules.supply + self.rules.ccr.map_or(0, |c| c.quantity)
@@ -141,6 +162,7 @@ impl RegistryState {
             rules: *rules,
             closes,
             qualified: BTreeMap::new(),
+            suspended: std::collections::BTreeSet::new(),
             bids: BTreeMap::new(),
             result: None,
         };
@@ -221,6 +243,13 @@ impl RegistryState {
         } = b;
         let no = self.participant_pub(account, "account")?;
         let a = self.open_auction(auction, date)?;
+        if a.suspended.contains(&no) {
+            return Err(fail(
+                RuleCode::NotQualified,
+                "account",
+                format!("account {account} is suspended from auction {auction}"),
+            ));
+        }
         if !a.qualified.contains_key(&no) {
             return Err(fail(
                 RuleCode::NotQualified,
@@ -315,6 +344,30 @@ impl RegistryState {
         }])
     }
 
+    /// Suspends a bidder from an auction (or lifts the suspension): a suspended bidder cannot bid,
+    /// and its bids take no part in the clearing (their guarantees are released then).
+    pub(crate) fn set_bidder_suspended(
+        &mut self,
+        date: NaiveDate,
+        auction: &OrderRef,
+        account: &AccountId,
+        suspended: bool,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let no = self.participant_pub(account, "account")?;
+        self.open_auction(auction, date)?;
+        let a = self.auctions_mut().by_ref.get_mut(auction).expect("open");
+        if suspended {
+            a.suspended.insert(no);
+        } else {
+            a.suspended.remove(&no);
+        }
+        Ok(vec![Effect::BidderSuspended {
+            auction: auction.clone(),
+            account: account.clone(),
+            suspended,
+        }])
+    }
+
     /// Withdraws a sealed bid before the window closes; its guarantee is released.
     pub(crate) fn withdraw_bid(
         &mut self,
@@ -392,7 +445,11 @@ impl RegistryState {
             ));
         }
         // Arrival order is the order of the bids' first submission.
-        let mut bids: Vec<(&OrderRef, &SealedBid)> = a.bids.iter().collect();
+        let mut bids: Vec<(&OrderRef, &SealedBid)> = a
+            .bids
+            .iter()
+            .filter(|(_, b)| !a.suspended.contains(&b.account))
+            .collect();
         bids.sort_by_key(|(_, b)| b.arrival);
         let mut book = BidBook::new(a.rules.lot);
         let mut bidder_of = Vec::new();
@@ -415,13 +472,10 @@ impl RegistryState {
         // Bidders appear in the book in first-bid order, as in `bidder_of`.
         let price = outcome.clearing_price_minor.unwrap_or(0);
         let mut effects = Vec::new();
-        let guarantees = {
-            let mut g: BTreeMap<AccountNo, i64> = BTreeMap::new();
-            for (_, b) in &bids {
-                *g.entry(b.account).or_insert(0) += guarantee(b.price, b.quantity);
-            }
-            g
-        };
+        let mut guarantees: BTreeMap<AccountNo, i64> = BTreeMap::new();
+        for b in a.bids.values() {
+            *guarantees.entry(b.account).or_insert(0) += guarantee(b.price, b.quantity);
+        }
         for (i, account) in bidder_of.iter().enumerate() {
             let award = outcome.bidder_awarded.get(i).copied().unwrap_or(0);
             let held = guarantees[account];
@@ -446,6 +500,14 @@ impl RegistryState {
             if held > paid {
                 self.cash_mut()
                     .release(*account, held - paid)
+                    .expect("reserved as guarantees");
+            }
+        }
+        // Suspended bidders' bids took no part: their guarantees go back in full.
+        for (account, held) in &guarantees {
+            if !bidder_of.contains(account) {
+                self.cash_mut()
+                    .release(*account, *held)
                     .expect("reserved as guarantees");
             }
         }

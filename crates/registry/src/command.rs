@@ -337,6 +337,15 @@ pub enum Command {
         /// Bidder.
         account: AccountId,
     },
+    /// Suspends a bidder from an auction, or lifts the suspension.
+    SetBidderSuspended {
+        /// Auction.
+        auction: OrderRef,
+        /// Bidder.
+        account: AccountId,
+        /// Suspended or not.
+        suspended: bool,
+    },
     /// Clears an auction after its window closed and settles every award.
     ClearAuction {
         /// Auction.
@@ -383,6 +392,7 @@ impl Command {
             Command::SubmitBid { .. } => "submit_bid",
             Command::WithdrawBid { .. } => "withdraw_bid",
             Command::ClearAuction { .. } => "clear_auction",
+            Command::SetBidderSuspended { .. } => "set_bidder_suspended",
             Command::ProposeBlockTrade { .. } => "propose_block_trade",
             Command::ConfirmBlockTrade { .. } => "confirm_block_trade",
             Command::WithdrawBlockTrade { .. } => "withdraw_block_trade",
@@ -605,6 +615,15 @@ pub enum Effect {
         auction: OrderRef,
         /// Bid.
         bid: OrderRef,
+    },
+    /// A bidder was suspended or reinstated.
+    BidderSuspended {
+        /// Auction.
+        auction: OrderRef,
+        /// Bidder.
+        account: AccountId,
+        /// Suspended or not.
+        suspended: bool,
     },
     /// A sealed bid was withdrawn.
     BidWithdrawn {

@@ -501,6 +501,11 @@ impl RegistryState {
                 account,
             } => self.withdraw_bid(date, auction, bid, account),
             Command::ClearAuction { auction } => self.clear_auction(date, auction),
+            Command::SetBidderSuspended {
+                auction,
+                account,
+                suspended,
+            } => self.set_bidder_suspended(date, auction, account, *suspended),
             Command::ProposeBlockTrade {
                 trade,
                 proposed_by,

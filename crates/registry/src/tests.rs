@@ -1684,6 +1684,45 @@ mod auctions {
         ] {
             reg.submit(on(id, 4, c)).unwrap().unwrap();
         }
+        // OP-1 bids high, then is suspended: its bid takes no part and its guarantee comes back.
+        reg.submit(on(
+            "d1",
+            4,
+            Command::Deposit {
+                account: acc("OP-1"),
+                amount_minor: 9_000_000,
+            },
+        ))
+        .unwrap()
+        .unwrap();
+        reg.submit(on(
+            "q3",
+            4,
+            Command::QualifyBidder {
+                auction: r("AUC-1"),
+                account: acc("OP-1"),
+                group: "G3".into(),
+            },
+        ))
+        .unwrap()
+        .unwrap();
+        reg.submit(on("b4", 4, bid("B4", "OP-1", 9_000, 1_000)))
+            .unwrap()
+            .unwrap();
+        let suspend = Command::SetBidderSuspended {
+            auction: r("AUC-1"),
+            account: acc("OP-1"),
+            suspended: true,
+        };
+        reg.submit(on("sus", 5, suspend)).unwrap().unwrap();
+        assert_eq!(
+            codes(
+                &reg.submit(on("b5", 5, bid("B5", "OP-1", 8_500, 1_000)))
+                    .unwrap()
+                    .unwrap_err()
+            ),
+            vec![RuleCode::NotQualified]
+        );
         // Guarantees: TR-1 8,000,000; OP-2 7,500,000 + 7,200,000 = 14,700,000 fen.
         let op2 = reg.state().ledger().find(&acc("OP-2")).unwrap();
         assert_eq!(reg.state().cash().balance(op2).reserved, 14_700_000);
@@ -1731,6 +1770,9 @@ mod auctions {
                 .quantity(auction_account, &cea("CN-SH", 2019)),
             2_000
         );
+        let op1 = reg.state().ledger().find(&acc("OP-1")).unwrap();
+        let op1_cash = reg.state().cash().balance(op1);
+        assert_eq!((op1_cash.reserved, op1_cash.available), (0, 9_000_000));
         // Bidding after the close is refused; the public result names no bidder.
         assert_eq!(
             codes(
