@@ -542,7 +542,7 @@ impl RegistryState {
     }
 
     /// A digest of the derived state - every holding's serial blocks, every cash balance, every
-    /// open order and book, every compliance record - so that two replays can be compared
+    /// open order and book, every auction's bids and result, every compliance record - so that two replays can be compared
     /// (SHA-256, hex). Iteration is in a fixed order, so equal states give equal hashes.
     pub fn state_hash(&self) -> String {
         let mut h = Sha256::new();
@@ -570,6 +570,21 @@ impl RegistryState {
             h.update(inst.book.state_hash().to_be_bytes());
             h.update(inst.previous_close.to_be_bytes());
             h.update([u8::from(inst.halted)]);
+        }
+        for (reference, auction) in &self.auctions.by_ref {
+            h.update(reference.as_str().as_bytes());
+            let (qualified, bids) = auction.participation();
+            h.update((qualified as u64).to_be_bytes());
+            h.update((bids as u64).to_be_bytes());
+            h.update(
+                serde_json::to_string(&auction.result)
+                    .expect("reports serialise")
+                    .as_bytes(),
+            );
+        }
+        for (account, guarantee) in self.auctions.guarantees_by_account() {
+            h.update(account.0.to_be_bytes());
+            h.update(guarantee.to_be_bytes());
         }
         for (key, year) in self.compliance.years() {
             h.update(key.installation.0.to_be_bytes());
