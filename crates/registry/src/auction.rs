@@ -6,7 +6,7 @@
 //! administrator see them) but no report shows one bidder another's bids; the public result
 //! ([`yrd_auction::PublicReport`]) names no bidder.
 
-use crate::command::Effect;
+use crate::command::{Effect, JointShare};
 use crate::rules::{RuleCode, Violation};
 use crate::state::RegistryState;
 use chrono::NaiveDate;
@@ -14,6 +14,14 @@ use std::collections::BTreeMap;
 use yrd_auction::{AuctionRules, BidBook, PublicReport, clear};
 use yrd_ledger::AccountNo;
 use yrd_types::{AccountId, AccountKind, OrderRef, UnitClass};
+
+/// One jurisdiction's contribution to an auction's supply.
+#[derive(Debug, Clone)]
+struct Share {
+    class: UnitClass,
+    seller: AccountNo,
+    quantity: u64,
+}
 
 /// A bid as the command carries it.
 pub(crate) struct NewBid<'a> {
@@ -38,7 +46,9 @@ pub(crate) struct SealedBid {
 #[derive(Debug, Clone)]
 pub struct Auction {
     class: UnitClass,
-    seller: AccountNo,
+    /// What each contributing jurisdiction's auction account offers (one share for a
+    /// single-jurisdiction auction), reserved until the clearing.
+    shares: Vec<Share>,
     rules: AuctionRules,
     closes: NaiveDate,
     qualified: BTreeMap<AccountNo, String>,
@@ -67,11 +77,6 @@ impl Auction {
     /// (qualified bidders, sealed bids) - counts only: bids stay sealed.
     pub fn participation(&self) -> (usize, usize) {
         (self.qualified.len(), self.bids.len())
-    }
-
-    /// Units offered, including any cost containment reserve that may be released.
-    fn units_offered(&self) -> u64 {
-        self.rules.supply + self.rules.ccr.map_or(0, |c| c.quantity)
     }
 }
 
@@ -119,6 +124,7 @@ impl RegistryState {
         class: &UnitClass,
         rules: &AuctionRules,
         closes: NaiveDate,
+        joint: &[JointShare],
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         if self.auctions().by_ref.contains_key(auction) {
             return Err(fail(
@@ -137,28 +143,17 @@ impl RegistryState {
                 format!("the bidding window closes on {closes}, before {date}"),
             ));
         }
-        let seller = self
-            .system_account_pub(&class.jurisdiction, AccountKind::Auction, "class")
-            .map_err(|v| vec![v])?;
-        let offered = rules.supply + rules.ccr.map_or(0, |c| c.quantity);
-        let free = self.free_units(seller, class);
-        if free < offered {
-            return Err(fail(
-                RuleCode::InsufficientHoldings,
-                "rules",
-                format!(
-                    "the auction account holds {free} free units of {class}; the auction offers {offered}"
-                ),
-            ));
+        let shares = self.auction_shares(class, rules, joint)?;
+        for share in &shares {
+            *self
+                .exchange_mut()
+                .reserved_units
+                .entry((share.seller, share.class.clone()))
+                .or_insert(0) += share.quantity;
         }
-        *self
-            .exchange_mut()
-            .reserved_units
-            .entry((seller, class.clone()))
-            .or_insert(0) += offered;
         let state = Auction {
             class: class.clone(),
-            seller,
+            shares,
             rules: *rules,
             closes,
             qualified: BTreeMap::new(),
@@ -172,6 +167,107 @@ impl RegistryState {
             class: class.clone(),
             supply: rules.supply,
         }])
+    }
+
+    /// The shares of an auction's supply, checked: a single jurisdiction's auction account offers
+    /// the supply plus any cost containment reserve; a joint auction (CA-QC style) has one share
+    /// per jurisdiction - same unit type and vintage, quantities adding up to the supply, `class`
+    /// the first share's, no cost containment reserve, and the reserve price the higher of the
+    /// jurisdictions' (Western Climate Initiative joint auction rules).
+    fn auction_shares(
+        &self,
+        class: &UnitClass,
+        rules: &AuctionRules,
+        joint: &[JointShare],
+    ) -> Result<Vec<Share>, Vec<Violation>> {
+        let wanted: Vec<(UnitClass, u64)> = if joint.is_empty() {
+            vec![(
+                class.clone(),
+                rules.supply + rules.ccr.map_or(0, |c| c.quantity),
+            )]
+        } else {
+            if joint[0].class != *class {
+                return Err(fail(
+                    RuleCode::InvalidField,
+                    "class",
+                    "a joint auction's class is its first share's",
+                ));
+            }
+            if rules.ccr.is_some() {
+                return Err(fail(
+                    RuleCode::AuctionRule,
+                    "rules",
+                    "a joint auction has no cost containment reserve here",
+                ));
+            }
+            let total: u64 = joint.iter().map(|j| j.quantity).sum();
+            if total != rules.supply {
+                return Err(fail(
+                    RuleCode::AuctionRule,
+                    "joint",
+                    format!(
+                        "the shares add up to {total}, not the supply {}",
+                        rules.supply
+                    ),
+                ));
+            }
+            let highest = joint
+                .iter()
+                .map(|j| j.reserve_price_minor)
+                .max()
+                .unwrap_or(0);
+            if rules.reserve_price_minor != highest {
+                return Err(fail(
+                    RuleCode::AuctionRule,
+                    "rules",
+                    format!(
+                        "a joint auction's reserve price is the higher of its jurisdictions', {highest}"
+                    ),
+                ));
+            }
+            for (i, j) in joint.iter().enumerate() {
+                let same_product =
+                    j.class.unit_type == class.unit_type && j.class.vintage == class.vintage;
+                let repeated = joint[..i].iter().any(|k| k.class == j.class);
+                if !same_product || repeated || j.quantity == 0 {
+                    return Err(fail(
+                        RuleCode::AuctionRule,
+                        "joint",
+                        format!(
+                            "share {} must be another jurisdiction's {}/{} with a positive quantity",
+                            j.class, class.unit_type, class.vintage
+                        ),
+                    ));
+                }
+            }
+            joint
+                .iter()
+                .map(|j| (j.class.clone(), j.quantity))
+                .collect()
+        };
+        let mut shares = Vec::new();
+        for (c, quantity) in wanted {
+            let seller = self
+                .system_account_pub(&c.jurisdiction, AccountKind::Auction, "class")
+                .map_err(|v| vec![v])?;
+            let free = self.free_units(seller, &c);
+            if free < quantity {
+                return Err(fail(
+                    RuleCode::InsufficientHoldings,
+                    "rules",
+                    format!(
+                        "the auction account of {} holds {free} free units of {c}; the auction offers {quantity}",
+                        c.jurisdiction
+                    ),
+                ));
+            }
+            shares.push(Share {
+                class: c,
+                seller,
+                quantity,
+            });
+        }
+        Ok(shares)
     }
 
     fn open_auction(
@@ -476,26 +572,41 @@ impl RegistryState {
         for b in a.bids.values() {
             *guarantees.entry(b.account).or_insert(0) += guarantee(b.price, b.quantity);
         }
+        // What each share sells: the sold quantity split in proportion to the shares (largest
+        // remainder, earlier shares first on equal remainders), so each jurisdiction sells and is
+        // paid for its part.
+        let mut left_in_share = split_sold(
+            outcome.sold,
+            &a.shares.iter().map(|sh| sh.quantity).collect::<Vec<_>>(),
+        );
+        let mut cursor = 0usize;
         for (i, account) in bidder_of.iter().enumerate() {
             let award = outcome.bidder_awarded.get(i).copied().unwrap_or(0);
             let held = guarantees[account];
-            let paid = if award > 0 {
-                guarantee(price, award)
-            } else {
-                0
-            };
-            if paid > 0 {
+            let mut to_deliver = award;
+            let mut paid = 0i64;
+            while to_deliver > 0 {
+                while left_in_share[cursor] == 0 {
+                    cursor += 1;
+                }
+                let share = &a.shares[cursor];
+                let chunk = to_deliver.min(left_in_share[cursor]);
+                let pay = guarantee(price, chunk);
                 self.cash_mut()
-                    .settle(*account, a.seller, paid, 0, 0, date)
+                    .settle(*account, share.seller, pay, 0, 0, date)
                     .expect("the bids' guarantees cover the clearing price");
-                let ranges = self.move_units_pub(a.seller, *account, &a.class, award);
+                let ranges = self.move_units_pub(share.seller, *account, &share.class, chunk);
                 effects.push(Effect::AuctionAward {
                     auction: auction.clone(),
                     account: self.ledger().account(*account).spec.id.clone(),
-                    quantity: award,
-                    paid_minor: paid,
+                    class: share.class.clone(),
+                    quantity: chunk,
+                    paid_minor: pay,
                     ranges,
                 });
+                left_in_share[cursor] -= chunk;
+                to_deliver -= chunk;
+                paid += pay;
             }
             if held > paid {
                 self.cash_mut()
@@ -511,13 +622,15 @@ impl RegistryState {
                     .expect("reserved as guarantees");
             }
         }
-        // Sold units left the auction account above; unsold ones stay in it, free again.
-        let key = (a.seller, a.class.clone());
-        *self
-            .exchange_mut()
-            .reserved_units
-            .get_mut(&key)
-            .expect("reserved at creation") -= a.units_offered();
+        // Sold units left the auction accounts above; unsold ones stay in them, free again.
+        for share in &a.shares {
+            let key = (share.seller, share.class.clone());
+            *self
+                .exchange_mut()
+                .reserved_units
+                .get_mut(&key)
+                .expect("reserved at creation") -= share.quantity;
+        }
         self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
         let report = PublicReport::new(&a.rules, &outcome);
         effects.push(Effect::AuctionCleared {
@@ -532,5 +645,51 @@ impl RegistryState {
             .expect("exists")
             .result = Some(report);
         Ok(effects)
+    }
+}
+
+/// Splits `sold` over shares in proportion to their quantities, in whole units, by the largest
+/// remainder (earlier shares first on equal remainders). The parts add up to `sold`.
+fn split_sold(sold: u64, shares: &[u64]) -> Vec<u64> {
+    let total: u128 = shares.iter().map(|q| u128::from(*q)).sum();
+    if total == 0 {
+        return vec![0; shares.len()];
+    }
+    let exact: Vec<(u64, u128)> = shares
+        .iter()
+        .map(|q| {
+            let n = u128::from(sold) * u128::from(*q);
+            ((n / total) as u64, n % total)
+        })
+        .collect();
+    let mut parts: Vec<u64> = exact.iter().map(|(base, _)| *base).collect();
+    let mut left = sold - parts.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        if parts[i] < shares[i] {
+            parts[i] += 1;
+            left -= 1;
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod split_tests {
+    #[test]
+    fn sold_splits_in_proportion_and_adds_up() {
+        // 1,000 sold of 2,000 + 1,000 offered: 666.67 and 333.33 -> 667 and 333.
+        assert_eq!(super::split_sold(1_000, &[2_000, 1_000]), vec![667, 333]);
+        assert_eq!(
+            super::split_sold(3_000, &[2_000, 1_000]),
+            vec![2_000, 1_000]
+        );
+        assert_eq!(super::split_sold(0, &[5, 5]), vec![0, 0]);
+        // Equal remainders: the earlier share first.
+        assert_eq!(super::split_sold(1, &[1, 1]), vec![1, 0]);
     }
 }

@@ -304,6 +304,10 @@ pub enum Command {
         rules: yrd_auction::AuctionRules,
         /// Last day of the bidding window.
         closes: NaiveDate,
+        /// For a joint auction of several jurisdictions: each one's share of the supply (the
+        /// first share's class is `class`) and reserve price; empty for a single jurisdiction.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        joint: Vec<JointShare>,
     },
     /// Admits an account to bid in an auction, in a bidder group.
     QualifyBidder {
@@ -632,12 +636,15 @@ pub enum Effect {
         /// Bid.
         bid: OrderRef,
     },
-    /// A winner's award, settled: units delivered and the clearing price paid.
+    /// A winner's award (or, in a joint auction, its part from one jurisdiction), settled: units
+    /// delivered and the clearing price paid to that jurisdiction's auction account.
     AuctionAward {
         /// Auction.
         auction: OrderRef,
         /// Winner.
         account: AccountId,
+        /// Allowances delivered.
+        class: UnitClass,
         /// Allowances.
         quantity: u64,
         /// Paid, minor units.
@@ -689,6 +696,18 @@ pub enum TimeInForce {
     Fok,
     /// Market: trades what it can within the price band, cancels the rest.
     Market,
+}
+
+/// One jurisdiction's share of a joint auction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointShare {
+    /// Allowances it offers (same unit type and vintage as the others).
+    pub class: UnitClass,
+    /// Quantity it offers, from its auction account.
+    pub quantity: u64,
+    /// Its own reserve price, minor units; the auction's is the highest.
+    pub reserve_price_minor: i64,
 }
 
 /// The registry's answer to an accepted submission.

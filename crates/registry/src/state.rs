@@ -472,7 +472,8 @@ impl RegistryState {
                 class,
                 rules,
                 closes,
-            } => self.create_auction(date, auction, class, rules, *closes),
+                joint,
+            } => self.create_auction(date, auction, class, rules, *closes, joint),
             Command::QualifyBidder {
                 auction,
                 account,

@@ -1624,6 +1624,7 @@ mod auctions {
                     ecr: None,
                 },
                 closes: NaiveDate::from_ymd_opt(2020, 3, 10).unwrap(),
+                joint: vec![],
             },
             Command::QualifyBidder {
                 auction: r("AUC-1"),
@@ -1806,6 +1807,128 @@ mod auctions {
                 .state()
                 .state_hash(),
             reg.state().state_hash()
+        );
+    }
+
+    #[test]
+    fn a_joint_auction_sells_both_jurisdictions_allowances_and_pays_each() {
+        use crate::command::JointShare;
+        let mut reg = fixture();
+        let setup = [
+            Command::Transfer {
+                from: acc("CN-SH-GOV"),
+                to: acc("CN-SH-AUCTION"),
+                class: cea("CN-SH", 2019),
+                quantity: 2_000,
+            },
+            Command::Issue {
+                jurisdiction: jur("CN-JS"),
+                unit_type: ut("CEA"),
+                vintage: Vintage::new(2019).unwrap(),
+                quantity: 1_000,
+            },
+            Command::Transfer {
+                from: acc("CN-JS-GOV"),
+                to: acc("CN-JS-AUCTION"),
+                class: cea("CN-JS", 2019),
+                quantity: 1_000,
+            },
+            Command::Deposit {
+                account: acc("TR-1"),
+                amount_minor: 10_000_000,
+            },
+            Command::Deposit {
+                account: acc("OP-2"),
+                amount_minor: 20_000_000,
+            },
+        ];
+        for (i, c) in setup.into_iter().enumerate() {
+            reg.submit(on(&format!("s{i}"), 2, c)).unwrap().unwrap();
+        }
+        let create = |reserve| Command::CreateAuction {
+            auction: r("AUC-1"),
+            class: cea("CN-SH", 2019),
+            rules: AuctionRules {
+                supply: 3_000,
+                lot: 1_000,
+                reserve_price_minor: reserve,
+                purchase_limit_pct: None,
+                tie: TieRule::Random,
+                seed: 1,
+                under_subscription: UnderSubscription::SellBids,
+                ccr: None,
+                ecr: None,
+            },
+            closes: NaiveDate::from_ymd_opt(2020, 3, 10).unwrap(),
+            joint: vec![
+                JointShare {
+                    class: cea("CN-SH", 2019),
+                    quantity: 2_000,
+                    reserve_price_minor: 7_000,
+                },
+                JointShare {
+                    class: cea("CN-JS", 2019),
+                    quantity: 1_000,
+                    reserve_price_minor: 7_200,
+                },
+            ],
+        };
+        // The joint reserve price is the higher of the two, 72.00.
+        assert_eq!(
+            codes(&reg.submit(on("c0", 2, create(7_000))).unwrap().unwrap_err()),
+            vec![RuleCode::AuctionRule]
+        );
+        reg.submit(on("c1", 2, create(7_200))).unwrap().unwrap();
+        for (i, c) in [
+            Command::QualifyBidder {
+                auction: r("AUC-1"),
+                account: acc("TR-1"),
+                group: "G1".into(),
+            },
+            Command::QualifyBidder {
+                auction: r("AUC-1"),
+                account: acc("OP-2"),
+                group: "G2".into(),
+            },
+            bid("B1", "TR-1", 8_000, 1_000),
+            bid("B2", "OP-2", 7_500, 2_000),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            reg.submit(on(&format!("b{i}"), 3, c)).unwrap().unwrap();
+        }
+        reg.submit(on(
+            "clear",
+            11,
+            Command::ClearAuction {
+                auction: r("AUC-1"),
+            },
+        ))
+        .unwrap()
+        .unwrap();
+        // 3,000 sold at 75.00, split 2,000 Shanghai / 1,000 Jiangsu as offered; TR-1 (first bid)
+        // is served from Shanghai, OP-2 from the rest of Shanghai's share and then Jiangsu's.
+        let q = |who: &str, j: &str| {
+            let no = reg.state().ledger().find(&acc(who)).unwrap();
+            reg.state().ledger().quantity(no, &cea(j, 2019))
+        };
+        assert_eq!(
+            (q("TR-1", "CN-SH"), q("OP-2", "CN-SH"), q("OP-2", "CN-JS")),
+            (1_000, 1_000, 1_000)
+        );
+        let proceeds = |who: &str| {
+            let no = reg.state().ledger().find(&acc(who)).unwrap();
+            reg.state().cash().balance(no).total()
+        };
+        assert_eq!(
+            (proceeds("CN-SH-AUCTION"), proceeds("CN-JS-AUCTION")),
+            (15_000_000, 7_500_000)
+        );
+        assert!(
+            audit(reg.store()).unwrap().is_clean(),
+            "{:?}",
+            audit(reg.store()).unwrap().findings
         );
     }
 }
