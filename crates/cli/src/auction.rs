@@ -67,6 +67,9 @@ pub enum AuctionCommand {
         /// Auction reference.
         #[arg(long)]
         auction: String,
+        /// The administrator's full record: every sealed bid and each bidder's award.
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -108,8 +111,13 @@ struct JsonOutcome<'a> {
 
 /// Runs an auction subcommand.
 pub fn run(command: AuctionCommand) -> Result<ExitCode> {
-    if let AuctionCommand::Results { data_dir, auction } = &command {
-        return results(data_dir, auction);
+    if let AuctionCommand::Results {
+        data_dir,
+        auction,
+        full,
+    } = &command
+    {
+        return results(data_dir, auction, *full);
     }
     let AuctionCommand::Clear {
         bids,
@@ -237,12 +245,37 @@ fn print_tables(
 }
 
 /// `yrd-ets auction results`: the published result of a registry auction.
-fn results(data_dir: &std::path::Path, auction: &str) -> Result<ExitCode> {
+fn results(data_dir: &std::path::Path, auction: &str, full: bool) -> Result<ExitCode> {
     let registry = crate::store::open_read_only(data_dir)?;
     let reference = yrd_types::OrderRef::new(auction)?;
     let Some(a) = registry.state().auctions().get(&reference) else {
         anyhow::bail!("no auction {reference} in {}", data_dir.display());
     };
+    if full {
+        let (bids, awards) = a.full_record();
+        let ledger = registry.state().ledger();
+        let mut t =
+            crate::output::table(&["bid", "bidder", "group", "price", "quantity", "suspended"]);
+        for b in bids {
+            t.add_row(vec![
+                b.reference.to_string(),
+                ledger.account(b.account).spec.id.to_string(),
+                b.group,
+                b.price_minor.to_string(),
+                b.quantity.to_string(),
+                b.suspended.to_string(),
+            ]);
+        }
+        println!("sealed bids of auction {reference} (administrator's record):\n{t}");
+        let mut t = crate::output::table(&["bidder", "awarded"]);
+        for (account, award) in awards {
+            t.add_row(vec![
+                ledger.account(*account).spec.id.to_string(),
+                award.to_string(),
+            ]);
+        }
+        println!("awards:\n{t}");
+    }
     match &a.result {
         Some(report) => println!("{}", serde_json::to_string_pretty(report)?),
         None => {

@@ -235,5 +235,23 @@ fn a_registry_auction_publishes_its_result_without_bidder_names() {
     assert_eq!(json["clearing_price_minor"], 7200);
     assert_eq!(json["sold"], 3000);
     assert!(!text.contains("T1") && !text.contains("T2"), "{text}");
+    // The administrator's record names the bidders: T1 won 1,000, T2 2,000.
+    let full = stdout(&run(&[
+        "auction",
+        "results",
+        "--data-dir",
+        d,
+        "--auction",
+        "A1",
+        "--full",
+    ]));
+    assert!(
+        full.contains("administrator's record") && full.contains("T1") && full.contains("T2"),
+        "{full}"
+    );
+    assert!(
+        full.contains("│ T1     ┆ 1000") && full.contains("│ T2     ┆ 2000"),
+        "{full}"
+    );
     assert!(run(&["audit", "--data-dir", d]).status.success());
 }

@@ -15,6 +15,23 @@ use yrd_auction::{AuctionRules, BidBook, PublicReport, clear};
 use yrd_ledger::AccountNo;
 use yrd_types::{AccountId, AccountKind, OrderRef, UnitClass};
 
+/// A sealed bid as the administrator sees it.
+#[derive(Debug, Clone)]
+pub struct BidRecord {
+    /// Bid reference.
+    pub reference: OrderRef,
+    /// Bidder.
+    pub account: AccountNo,
+    /// Bidder group.
+    pub group: String,
+    /// Price, minor units per allowance.
+    pub price_minor: i64,
+    /// Allowances.
+    pub quantity: u64,
+    /// The bidder is suspended (the bid takes no part).
+    pub suspended: bool,
+}
+
 /// One jurisdiction's contribution to an auction's supply.
 #[derive(Debug, Clone)]
 struct Share {
@@ -56,6 +73,8 @@ pub struct Auction {
     bids: BTreeMap<OrderRef, SealedBid>,
     /// The published result once cleared.
     pub result: Option<PublicReport>,
+    /// Allowances awarded per bidder, once cleared (the administrator's record).
+    awards: BTreeMap<AccountNo, u64>,
 }
 
 impl Auction {
@@ -72,6 +91,24 @@ impl Auction {
     /// The auction's rules (supply, lot, reserve price, ...).
     pub fn rules(&self) -> &AuctionRules {
         &self.rules
+    }
+
+    /// The administrator's full record: every sealed bid and, once cleared, each bidder's award.
+    /// Not for the public: it names bidders.
+    pub fn full_record(&self) -> (Vec<BidRecord>, &BTreeMap<AccountNo, u64>) {
+        let bids = self
+            .bids
+            .iter()
+            .map(|(r, b)| BidRecord {
+                reference: r.clone(),
+                account: b.account,
+                group: self.qualified.get(&b.account).cloned().unwrap_or_default(),
+                price_minor: b.price,
+                quantity: b.quantity,
+                suspended: self.suspended.contains(&b.account),
+            })
+            .collect();
+        (bids, &self.awards)
     }
 
     /// (qualified bidders, sealed bids) - counts only: bids stay sealed.
@@ -160,6 +197,7 @@ impl RegistryState {
             suspended: std::collections::BTreeSet::new(),
             bids: BTreeMap::new(),
             result: None,
+            awards: BTreeMap::new(),
         };
         self.auctions_mut().by_ref.insert(auction.clone(), state);
         Ok(vec![Effect::AuctionCreated {
@@ -639,11 +677,19 @@ impl RegistryState {
             sold: outcome.sold,
             seed: outcome.seed,
         });
-        self.auctions_mut()
-            .by_ref
-            .get_mut(auction)
-            .expect("exists")
-            .result = Some(report);
+        let awards: BTreeMap<AccountNo, u64> = bidder_of
+            .iter()
+            .enumerate()
+            .map(|(i, account)| {
+                (
+                    *account,
+                    outcome.bidder_awarded.get(i).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        let record = self.auctions_mut().by_ref.get_mut(auction).expect("exists");
+        record.result = Some(report);
+        record.awards = awards;
         Ok(effects)
     }
 }
