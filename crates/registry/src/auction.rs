@@ -6,7 +6,7 @@
 //! administrator see them) but no report shows one bidder another's bids; the public result
 //! ([`yrd_auction::PublicReport`]) names no bidder.
 
-use crate::command::{Effect, JointShare};
+use crate::command::{Effect, JointShare, UnsoldRule};
 use crate::rules::{RuleCode, Violation};
 use crate::state::RegistryState;
 use chrono::NaiveDate;
@@ -40,6 +40,14 @@ struct Share {
     quantity: u64,
 }
 
+/// An auction's terms as the command carries them.
+pub(crate) struct AuctionSetup<'a> {
+    pub rules: &'a AuctionRules,
+    pub closes: NaiveDate,
+    pub joint: &'a [JointShare],
+    pub unsold: UnsoldRule,
+}
+
 /// A bid as the command carries it.
 pub(crate) struct NewBid<'a> {
     pub auction: &'a OrderRef,
@@ -68,6 +76,7 @@ pub struct Auction {
     shares: Vec<Share>,
     rules: AuctionRules,
     closes: NaiveDate,
+    unsold: UnsoldRule,
     qualified: BTreeMap<AccountNo, String>,
     suspended: std::collections::BTreeSet<AccountNo>,
     bids: BTreeMap<OrderRef, SealedBid>,
@@ -159,10 +168,14 @@ impl RegistryState {
         date: NaiveDate,
         auction: &OrderRef,
         class: &UnitClass,
-        rules: &AuctionRules,
-        closes: NaiveDate,
-        joint: &[JointShare],
+        setup: AuctionSetup<'_>,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let AuctionSetup {
+            rules,
+            closes,
+            joint,
+            unsold,
+        } = setup;
         if self.auctions().by_ref.contains_key(auction) {
             return Err(fail(
                 RuleCode::DuplicateOrderRef,
@@ -193,6 +206,7 @@ impl RegistryState {
             shares,
             rules: *rules,
             closes,
+            unsold,
             qualified: BTreeMap::new(),
             suspended: std::collections::BTreeSet::new(),
             bids: BTreeMap::new(),
@@ -613,6 +627,10 @@ impl RegistryState {
         // What each share sells: the sold quantity split in proportion to the shares (largest
         // remainder, earlier shares first on equal remainders), so each jurisdiction sells and is
         // paid for its part.
+        let sold_per_share = split_sold(
+            outcome.sold,
+            &a.shares.iter().map(|sh| sh.quantity).collect::<Vec<_>>(),
+        );
         let mut left_in_share = split_sold(
             outcome.sold,
             &a.shares.iter().map(|sh| sh.quantity).collect::<Vec<_>>(),
@@ -670,6 +688,28 @@ impl RegistryState {
                 .expect("reserved at creation") -= share.quantity;
         }
         self.exchange_mut().reserved_units.retain(|_, q| *q > 0);
+        if a.unsold == UnsoldRule::ReturnToGovernment {
+            for (share, sold) in a.shares.iter().zip(&sold_per_share) {
+                let back = share.quantity - sold;
+                if back == 0 {
+                    continue;
+                }
+                let gov = self
+                    .system_account_pub(
+                        &share.class.jurisdiction,
+                        AccountKind::GovernmentHolding,
+                        "auction",
+                    )
+                    .map_err(|v| vec![v])?;
+                let ranges = self.move_units_pub(share.seller, gov, &share.class, back);
+                effects.push(Effect::Moved {
+                    from: self.ledger().account(share.seller).spec.id.clone(),
+                    to: self.ledger().account(gov).spec.id.clone(),
+                    class: share.class.clone(),
+                    ranges,
+                });
+            }
+        }
         let report = PublicReport::new(&a.rules, &outcome);
         effects.push(Effect::AuctionCleared {
             auction: auction.clone(),

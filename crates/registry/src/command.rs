@@ -308,6 +308,10 @@ pub enum Command {
         /// first share's class is `class`) and reserve price; empty for a single jurisdiction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         joint: Vec<JointShare>,
+        /// What happens to allowances left unsold (default: carried in the auction account to a
+        /// later auction).
+        #[serde(default, skip_serializing_if = "UnsoldRule::is_carry")]
+        unsold: UnsoldRule,
     },
     /// Admits an account to bid in an auction, in a bidder group.
     QualifyBidder {
@@ -696,6 +700,24 @@ pub enum TimeInForce {
     Fok,
     /// Market: trades what it can within the price band, cancels the rest.
     Market,
+}
+
+/// What happens to allowances an auction did not sell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsoldRule {
+    /// They stay in the jurisdiction's auction account, to be offered again (RGGI, CA-QC).
+    #[default]
+    Carry,
+    /// They go back to the jurisdiction's government holding account.
+    ReturnToGovernment,
+}
+
+impl UnsoldRule {
+    /// True for the default.
+    pub fn is_carry(&self) -> bool {
+        *self == UnsoldRule::Carry
+    }
 }
 
 /// One jurisdiction's share of a joint auction.

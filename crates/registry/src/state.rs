@@ -4,7 +4,7 @@
 //! fails; only then does it mutate the ledger and compliance state, in an order where every step
 //! that can still fail comes before the first that cannot be undone.
 
-use crate::auction::{Auctions, NewBid};
+use crate::auction::{AuctionSetup, Auctions, NewBid};
 use crate::command::{Command, Effect, Submission};
 use crate::exchange::{BlockTerms, Exchange, NewOrder, OrderChange};
 use crate::rules::{RuleCode, Violation};
@@ -473,7 +473,16 @@ impl RegistryState {
                 rules,
                 closes,
                 joint,
-            } => self.create_auction(date, auction, class, rules, *closes, joint),
+                unsold,
+            } => {
+                let setup = AuctionSetup {
+                    rules,
+                    closes: *closes,
+                    joint,
+                    unsold: *unsold,
+                };
+                self.create_auction(date, auction, class, setup)
+            }
             Command::QualifyBidder {
                 auction,
                 account,

@@ -1625,6 +1625,7 @@ mod auctions {
                 },
                 closes: NaiveDate::from_ymd_opt(2020, 3, 10).unwrap(),
                 joint: vec![],
+                unsold: crate::command::UnsoldRule::Carry,
             },
             Command::QualifyBidder {
                 auction: r("AUC-1"),
@@ -1872,6 +1873,7 @@ mod auctions {
                     reserve_price_minor: 7_200,
                 },
             ],
+            unsold: crate::command::UnsoldRule::Carry,
         };
         // The joint reserve price is the higher of the two, 72.00.
         assert_eq!(
@@ -1930,5 +1932,87 @@ mod auctions {
             "{:?}",
             audit(reg.store()).unwrap().findings
         );
+    }
+
+    #[test]
+    fn unsold_allowances_can_go_back_to_the_government_account() {
+        let mut reg = fixture();
+        let setup = [
+            Command::Transfer {
+                from: acc("CN-SH-GOV"),
+                to: acc("CN-SH-AUCTION"),
+                class: cea("CN-SH", 2019),
+                quantity: 2_000,
+            },
+            Command::Deposit {
+                account: acc("TR-1"),
+                amount_minor: 10_000_000,
+            },
+            Command::CreateAuction {
+                auction: r("AUC-1"),
+                class: cea("CN-SH", 2019),
+                rules: AuctionRules {
+                    supply: 2_000,
+                    lot: 1_000,
+                    reserve_price_minor: 7_000,
+                    purchase_limit_pct: None,
+                    tie: TieRule::Random,
+                    seed: 3,
+                    under_subscription: UnderSubscription::SellBids,
+                    ccr: None,
+                    ecr: None,
+                },
+                closes: NaiveDate::from_ymd_opt(2020, 3, 10).unwrap(),
+                joint: vec![],
+                unsold: crate::command::UnsoldRule::ReturnToGovernment,
+            },
+            Command::QualifyBidder {
+                auction: r("AUC-1"),
+                account: acc("TR-1"),
+                group: "G1".into(),
+            },
+        ];
+        for (i, c) in setup.into_iter().enumerate() {
+            reg.submit(on(&format!("s{i}"), 2, c)).unwrap().unwrap();
+        }
+        reg.submit(on("b", 3, bid("B1", "TR-1", 8_000, 1_000)))
+            .unwrap()
+            .unwrap();
+        let gov = reg.state().ledger().find(&acc("CN-SH-GOV")).unwrap();
+        let before = reg.state().ledger().quantity(gov, &cea("CN-SH", 2019));
+        reg.submit(on(
+            "c",
+            11,
+            Command::ClearAuction {
+                auction: r("AUC-1"),
+            },
+        ))
+        .unwrap()
+        .unwrap();
+        // Under-subscribed: 1,000 sells at the reserve, 70.00; the other 1,000 goes back.
+        let result = reg
+            .state()
+            .auctions()
+            .get(&r("AUC-1"))
+            .unwrap()
+            .result
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (result.clearing_price_minor, result.sold),
+            (Some(7_000), 1_000)
+        );
+        assert_eq!(
+            reg.state().ledger().quantity(gov, &cea("CN-SH", 2019)),
+            before + 1_000
+        );
+        let auction_account = reg.state().ledger().find(&acc("CN-SH-AUCTION")).unwrap();
+        assert_eq!(
+            reg.state()
+                .ledger()
+                .quantity(auction_account, &cea("CN-SH", 2019)),
+            0
+        );
+        assert!(audit(reg.store()).unwrap().is_clean());
     }
 }
