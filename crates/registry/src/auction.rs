@@ -48,6 +48,10 @@ pub(crate) struct AuctionSetup<'a> {
     pub unsold: UnsoldRule,
 }
 
+/// The highest bid price accepted, minor units per allowance (CNY 10 billion per t): keeps every
+/// guarantee, price x quantity, inside `i64`.
+pub const MAX_BID_PRICE_MINOR: i64 = 1_000_000_000_000;
+
 /// A bid as the command carries it.
 pub(crate) struct NewBid<'a> {
     pub auction: &'a OrderRef,
@@ -176,6 +180,16 @@ impl RegistryState {
             joint,
             unsold,
         } = setup;
+        // Bids are at most MAX_BID_PRICE_MINOR: a higher reserve price could never sell.
+        if rules.reserve_price_minor > MAX_BID_PRICE_MINOR {
+            return Err(fail(
+                RuleCode::AuctionRule,
+                "rules",
+                format!(
+                    "the reserve price must be at most {MAX_BID_PRICE_MINOR}, the highest bid price"
+                ),
+            ));
+        }
         if self.auctions().by_ref.contains_key(auction) {
             return Err(fail(
                 RuleCode::DuplicateOrderRef,
@@ -405,7 +419,7 @@ impl RegistryState {
                 format!("account {account} is not qualified to bid in auction {auction}"),
             ));
         }
-        if price <= 0 || price > 1_000_000_000_000 {
+        if price <= 0 || price > MAX_BID_PRICE_MINOR {
             return Err(fail(
                 RuleCode::InvalidField,
                 "price_minor",

@@ -678,7 +678,7 @@ impl RegistryState {
         &mut self.exchange
     }
 
-    /// Units of `class` held by `account` and not reserved for sell orders.
+    /// Units of `class` held by `account` and not reserved for sell orders or an auction.
     pub fn free_units(&self, account: AccountNo, class: &UnitClass) -> u64 {
         self.ledger.quantity(account, class) - self.exchange.reserved_units(account, class)
     }
@@ -878,7 +878,7 @@ impl RegistryState {
         if held - reserved < quantity {
             let id = &self.ledger.account(account).spec.id;
             let on_sale = if reserved > 0 {
-                format!(" ({reserved} of them reserved for sell orders)")
+                format!(" ({reserved} of them reserved for sell orders or an auction)")
             } else {
                 String::new()
             };
