@@ -143,6 +143,28 @@ impl CashLedger {
         Ok(())
     }
 
+    /// Reserves `amount` of the cash available on `date`, sale proceeds due by then included.
+    pub fn reserve_on(
+        &mut self,
+        account: AccountNo,
+        amount: i64,
+        date: chrono::NaiveDate,
+    ) -> Result<(), CashError> {
+        self.mature(account, date);
+        self.reserve(account, amount)
+    }
+
+    /// Pays out `amount` of the cash available on `date`, sale proceeds due by then included.
+    pub fn withdraw_on(
+        &mut self,
+        account: AccountNo,
+        amount: i64,
+        date: chrono::NaiveDate,
+    ) -> Result<(), CashError> {
+        self.mature(account, date);
+        self.withdraw(account, amount)
+    }
+
     /// Moves reserved cash back to available.
     pub fn release(&mut self, account: AccountNo, amount: i64) -> Result<(), CashError> {
         if amount == 0 {

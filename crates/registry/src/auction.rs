@@ -487,8 +487,9 @@ impl RegistryState {
                 .release(no, released)
                 .expect("reserved for the bid");
         }
-        self.cash_mut().mature(no, date);
-        self.cash_mut().reserve(no, needed).expect("checked");
+        self.cash_mut()
+            .reserve_on(no, needed, date)
+            .expect("checked");
         let arrival = previous.map_or(seq, |p| p.arrival);
         let a = self.auctions_mut().by_ref.get_mut(auction).expect("open");
         a.bids.insert(

@@ -267,6 +267,30 @@ impl RegistryState {
         Ok(no)
     }
 
+    /// Refuses with INSUFFICIENT_CASH (naming `field`) unless `account` has `amount` available on
+    /// `date`, sale proceeds due by then included; `purpose` says what the cash is for.
+    pub(crate) fn require_cash(
+        &self,
+        account: AccountNo,
+        amount: i64,
+        date: NaiveDate,
+        field: &'static str,
+        purpose: &str,
+    ) -> Result<(), Vec<Violation>> {
+        let available = self.cash().available_on(account, date);
+        if available < amount {
+            let id = &self.ledger().account(account).spec.id;
+            return Err(violation(
+                RuleCode::InsufficientCash,
+                field,
+                format!(
+                    "account {id} has {available} (minor currency units) available on {date}; {purpose} needs {amount}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Deposits cash (from the participant's bank).
     pub(crate) fn deposit(
         &mut self,
@@ -291,19 +315,9 @@ impl RegistryState {
         date: NaiveDate,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let no = self.cash_participant(account, amount)?;
-        let available = self.cash().available_on(no, date);
-        if available < amount {
-            return Err(violation(
-                RuleCode::InsufficientCash,
-                "amount_minor",
-                format!(
-                    "account {account} has {available} (minor currency units) available on {date}; {amount} requested"
-                ),
-            ));
-        }
-        self.cash_mut().mature(no, date);
+        self.require_cash(no, amount, date, "amount_minor", "the withdrawal")?;
         self.cash_mut()
-            .withdraw(no, amount)
+            .withdraw_on(no, amount, date)
             .expect("checked: available suffices");
         Ok(vec![Effect::CashWithdrawn {
             account: account.clone(),
@@ -537,17 +551,13 @@ impl RegistryState {
                         "order value overflows",
                     )
                 })?;
-                let available = self.cash().available_on(account, date);
-                if available < cost {
-                    return Err(violation(
-                        RuleCode::InsufficientCash,
-                        "quantity",
-                        format!(
-                            "account {} has {available} (minor currency units) available; the order reserves {cost}: price x quantity + fee + 1 per unit for fee rounding",
-                            o.account
-                        ),
-                    ));
-                }
+                self.require_cash(
+                    account,
+                    cost,
+                    date,
+                    "quantity",
+                    "the order (price x quantity + fee + 1 per unit for fee rounding)",
+                )?;
                 cost
             }
             OrderSide::Sell => {
@@ -592,10 +602,9 @@ impl RegistryState {
             ));
         }
         // Accepted: record the order and its reservation, then settle what the book did.
-        self.cash_mut().mature(account, date);
         if reserved_cash > 0 {
             self.cash_mut()
-                .reserve(account, reserved_cash)
+                .reserve_on(account, reserved_cash, date)
                 .expect("checked: available suffices");
         } else {
             *self
@@ -721,18 +730,10 @@ impl RegistryState {
                         })?;
                     let extra = needed - open.reserved_cash;
                     if extra > 0 {
-                        let available = self.cash().available_on(no, date);
-                        if available < extra {
-                            return Err(violation(
-                                RuleCode::InsufficientCash,
-                                "price_minor",
-                                format!(
-                                    "account {account} has {available} (minor currency units) available; the new price needs {extra} more"
-                                ),
-                            ));
-                        }
-                        self.cash_mut().mature(no, date);
-                        self.cash_mut().reserve(no, extra).expect("checked");
+                        self.require_cash(no, extra, date, "price_minor", "the new price")?;
+                        self.cash_mut()
+                            .reserve_on(no, extra, date)
+                            .expect("checked");
                     } else if extra < 0 {
                         self.cash_mut()
                             .release(no, -extra)
@@ -847,7 +848,7 @@ impl RegistryState {
         self.may_receive_pub(buyer, p.class, "buyer")
             .map_err(|v| vec![v])?;
         let reserved_cash = if proposer == buyer {
-            self.block_cash_check(&rules, buyer, p.buyer, p.price, p.quantity, date)?
+            self.block_cash_check(&rules, buyer, p.price, p.quantity, date)?
         } else {
             0
         };
@@ -859,9 +860,8 @@ impl RegistryState {
                 .entry((seller, p.class.clone()))
                 .or_insert(0) += p.quantity;
         } else {
-            self.cash_mut().mature(buyer, date);
             self.cash_mut()
-                .reserve(buyer, reserved_cash)
+                .reserve_on(buyer, reserved_cash, date)
                 .expect("checked");
         }
         let ex = self.exchange_mut();
@@ -949,10 +949,10 @@ impl RegistryState {
             self.ledger().account(b.buyer).spec.id.clone(),
         );
         let cost = if confirmer == b.buyer {
-            let cost =
-                self.block_cash_check(&rules, b.buyer, &buyer_id, b.price, b.quantity, date)?;
-            self.cash_mut().mature(b.buyer, date);
-            self.cash_mut().reserve(b.buyer, cost).expect("checked");
+            let cost = self.block_cash_check(&rules, b.buyer, b.price, b.quantity, date)?;
+            self.cash_mut()
+                .reserve_on(b.buyer, cost, date)
+                .expect("checked");
             cost
         } else {
             self.block_units_check(b.seller, &seller_id, &b.class, b.quantity)?;
@@ -1034,7 +1034,6 @@ impl RegistryState {
         &self,
         rules: &TradingRules,
         buyer: AccountNo,
-        id: &AccountId,
         price: i64,
         quantity: u64,
         date: NaiveDate,
@@ -1046,16 +1045,7 @@ impl RegistryState {
                 "trade value overflows",
             )
         })?;
-        let available = self.cash().available_on(buyer, date);
-        if available < cost {
-            return Err(violation(
-                RuleCode::InsufficientCash,
-                "quantity",
-                format!(
-                    "buyer {id} has {available} (minor currency units) available; the block trade needs {cost}"
-                ),
-            ));
-        }
+        self.require_cash(buyer, cost, date, "quantity", "the block trade")?;
         Ok(cost)
     }
 
