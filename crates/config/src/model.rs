@@ -16,6 +16,10 @@ pub struct MarketConfig {
     /// The exchange (secondary market), if the market runs one.
     #[serde(default)]
     pub exchange: Option<ExchangeConfig>,
+    /// Areas, river basins, airsheds, sectors, monitoring receptors and the cross-regional
+    /// transfer rules for pollutant rights, if the market is cross-regional (`yrd-geography`).
+    #[serde(default)]
+    pub geography: Option<yrd_geography::Geography>,
 }
 
 /// The exchange: which unit types trade on it and under which rules.

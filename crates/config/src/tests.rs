@@ -139,3 +139,183 @@ fn non_positive_penalty_is_rejected() {
     let (field, _) = invalid_field(&text);
     assert_eq!(field, "compliance.penalty.multiple");
 }
+
+// ---- geography ----
+
+fn yrd_geography() -> yrd_geography::Geography {
+    let (yrd, _) = MarketConfig::builtin("yrd").unwrap();
+    yrd.geography.expect("yrd ships a geography")
+}
+
+#[test]
+fn yrd_geography_covers_the_four_jurisdictions_and_the_demonstration_zone() {
+    let g = yrd_geography();
+    for code in ["CN-SH", "CN-JS", "CN-ZJ", "CN-AH"] {
+        let a = g.area(code).unwrap_or_else(|| panic!("no area {code}"));
+        assert_eq!(a.jurisdiction.as_str(), code);
+        assert_eq!(a.level, yrd_geography::AreaLevel::Province);
+    }
+    let mut zone: Vec<&str> = g
+        .areas
+        .iter()
+        .filter(|a| a.demonstration_zone)
+        .map(|a| a.code.as_str())
+        .collect();
+    zone.sort_unstable();
+    assert_eq!(zone, ["CN-JS-SZ-WJ", "CN-SH-QP", "CN-ZJ-JX-JS"]);
+    assert!(
+        g.area("CN-AH-XC-GD").is_some(),
+        "Guangde, the fourth VOCs pilot area"
+    );
+    assert!(
+        g.receptors.iter().all(|r| r.illustrative),
+        "every shipped receptor is illustrative"
+    );
+    assert!(g.receptors.iter().all(|r| r.headroom() > 0.0));
+    let (eu, _) = MarketConfig::builtin("eu-ets").unwrap();
+    assert!(eu.geography.is_none());
+}
+
+#[test]
+fn yrd_geography_judges_pilot_like_transfers() {
+    use yrd_geography::{Party, TransferQuery, TransferRule, judge_transfer};
+    let g = yrd_geography();
+    let u = |c: &str| yrd_types::UnitTypeCode::new(c).unwrap();
+    let j = |c: &str| JurisdictionCode::new(c).unwrap();
+    let (sh, js, zj, ah) = (j("CN-SH"), j("CN-JS"), j("CN-ZJ"), j("CN-AH"));
+    let party = |area, jurisdiction| Party {
+        area: Some(area),
+        sector: Some("printing-coating"),
+        jurisdiction,
+    };
+    let query = |pollutant, from, to, quantity, approved| TransferQuery {
+        pollutant,
+        from,
+        to,
+        quantity,
+        approved,
+        to_area_net_inflow: 0,
+    };
+    let (vocs, cod) = (u("VOCS"), u("COD"));
+    // Within the demonstration zone's airshed: one for one, no approval.
+    let terms = judge_transfer(
+        &g,
+        &query(
+            &vocs,
+            party("CN-SH-QP", &sh),
+            party("CN-JS-SZ-WJ", &js),
+            13_257,
+            false,
+        ),
+    )
+    .unwrap();
+    assert_eq!((terms.credited, terms.retired), (13_257, 0));
+    assert!(!terms.needs_approval);
+    // Guangde to Jiashan crosses airsheds: both administrators must approve.
+    let gd_js = |approved| {
+        judge_transfer(
+            &g,
+            &query(
+                &vocs,
+                party("CN-AH-XC-GD", &ah),
+                party("CN-ZJ-JX-JS", &zj),
+                5_000,
+                approved,
+            ),
+        )
+    };
+    assert_eq!(
+        gd_js(false).unwrap_err().rule,
+        TransferRule::CrossAirshedNeedsApproval
+    );
+    assert!(gd_js(true).unwrap().needs_approval);
+    // Water rights at the Jiaxing ratio within the Taihu basin.
+    let terms = judge_transfer(
+        &g,
+        &query(
+            &cod,
+            party("CN-ZJ-JX-JS", &zj),
+            party("CN-SH-QP", &sh),
+            1_000,
+            false,
+        ),
+    )
+    .unwrap();
+    assert_eq!((terms.credited, terms.retired), (666, 334));
+    // The Yangtze-bank chemical park shares no basin with Qingpu.
+    let refusal = judge_transfer(
+        &g,
+        &query(
+            &cod,
+            party("CN-JS-CZ-BJ", &js),
+            party("CN-SH-QP", &sh),
+            1_000,
+            false,
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(refusal.rule, TransferRule::CrossBasinWaterTransfer);
+    // Changzhou misses its NOx target: nothing net in.
+    let refusal = judge_transfer(
+        &g,
+        &query(
+            &u("NOX"),
+            party("CN-JS-SZ", &js),
+            party("CN-JS-CZ", &js),
+            1_000,
+            false,
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(refusal.rule, TransferRule::NonAttainmentIncrease);
+}
+
+#[test]
+fn geography_failure_names_the_field_path() {
+    let text = replaced("parent = \"CN-JS-SZ\"", "parent = \"CN-XX\"");
+    let (field, reason) = invalid_field(&text);
+    assert_eq!(field, "geography.areas[6].parent");
+    assert_eq!(reason, "unknown area \"CN-XX\"");
+}
+
+#[test]
+fn geography_pollutants_must_be_pollutant_rights() {
+    let text = replaced(
+        "non_attainment = [\"VOCS\"]            # illustrative",
+        "non_attainment = [\"CEA\"]",
+    );
+    let (field, reason) = invalid_field(&text);
+    assert_eq!(field, "geography.areas[3].non_attainment[0]");
+    assert_eq!(reason, "CEA is not a pollutant_right unit type");
+}
+
+#[test]
+fn geography_area_in_unknown_jurisdiction_is_rejected() {
+    let text = replaced(
+        "jurisdiction = \"CN-AH\"\nlevel = \"province\"",
+        "jurisdiction = \"CN-HB\"\nlevel = \"province\"",
+    );
+    let (field, reason) = invalid_field(&text);
+    assert_eq!(field, "geography.areas[15].jurisdiction");
+    assert_eq!(reason, "unknown jurisdiction CN-HB");
+}
+
+#[test]
+fn geography_unknown_field_is_rejected() {
+    let text = replaced("demonstration_zone = true", "demo_zone = true");
+    let msg = MarketConfig::from_toml("test.toml", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("unknown field `demo_zone`"), "{msg}");
+}
+
+#[test]
+fn governed_pollutants_cannot_be_listed_on_the_continuous_exchange() {
+    let text = replaced(
+        "[exchange]\nunit_types = [\"CEA\"]",
+        "[exchange]\nunit_types = [\"CEA\", \"COD\"]",
+    );
+    let (field, reason) = invalid_field(&text);
+    assert_eq!(field, "exchange.unit_types[1]");
+    assert!(reason.contains("call market"), "{reason}");
+}

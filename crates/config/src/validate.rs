@@ -15,7 +15,27 @@ pub(crate) fn validate(c: &MarketConfig) -> Result<(), Failure> {
     jurisdictions(c)?;
     unit_types(c)?;
     compliance(c)?;
-    exchange(c)
+    exchange(c)?;
+    geography(c)
+}
+
+fn geography(c: &MarketConfig) -> Result<(), Failure> {
+    let Some(g) = &c.geography else { return Ok(()) };
+    let jurisdictions: Vec<_> = c.jurisdictions.iter().map(|j| &j.code).collect();
+    let unit_types: Vec<_> = c
+        .unit_types
+        .iter()
+        .map(|u| yrd_geography::KnownUnitType {
+            code: &u.code,
+            pollutant_right: u.kind == UnitKind::PollutantRight,
+        })
+        .collect();
+    if let Err(failures) = g.validate(&jurisdictions, &unit_types)
+        && let Some((field, reason)) = failures.into_iter().next()
+    {
+        return fail(format!("geography.{field}"), reason);
+    }
+    Ok(())
 }
 
 fn exchange(c: &MarketConfig) -> Result<(), Failure> {
@@ -31,6 +51,16 @@ fn exchange(c: &MarketConfig) -> Result<(), Failure> {
             return fail(
                 format!("exchange.unit_types[{i}]"),
                 format!("unknown unit type {code}"),
+            );
+        }
+        // An anonymous continuous book cannot apply rules that depend on who the counterparty
+        // is and where: rights the geography governs trade by transfer or in the call market.
+        if c.geography.as_ref().and_then(|g| g.medium(code)).is_some() {
+            return fail(
+                format!("exchange.unit_types[{i}]"),
+                format!(
+                    "{code} is governed by the cross-regional rules of [geography]; it trades by transfer or in a call market, not on the continuous exchange"
+                ),
             );
         }
     }
