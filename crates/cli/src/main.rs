@@ -11,6 +11,7 @@ mod exchange;
 mod import;
 mod output;
 mod report;
+mod spatial;
 mod store;
 mod stress;
 mod submit;
@@ -116,6 +117,9 @@ enum Command {
     /// Primary market: offline clearing of sealed-bid uniform-price allowance auctions.
     #[command(subcommand)]
     Auction(auction::AuctionCommand),
+    /// Receptor-constrained call market ("smart market") on a case file: clearing and hot spots.
+    #[command(subcommand)]
+    Spatial(spatial::SpatialCommand),
     /// Test tool: submits transfers forever in durable batches, printing `acked <seq>` after each
     /// batch is journaled. The crash test kills it at random points.
     #[command(hide = true)]
@@ -178,6 +182,7 @@ fn main() -> ExitCode {
         Command::Market(command) => exchange::run_market(command),
         Command::TradingDay { data_dir, file } => trading_day::run(&data_dir, &file),
         Command::Auction(command) => auction::run(command),
+        Command::Spatial(command) => spatial::run(command),
         Command::StressWriter { data_dir, batch } => stress::run(&data_dir, batch),
     };
     match result {
