@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use yrd_registry::RegistryState;
 use yrd_registry::reports::{
-    ComplianceRow, compliance_table, holdings, jurisdiction_summaries, supply,
+    ComplianceRow, compliance_table, holdings, jurisdiction_summaries, net_flows, pair_balances,
+    supply,
 };
 use yrd_types::{AccountId, JurisdictionCode, Money};
 
@@ -50,6 +51,28 @@ pub enum ReportCommand {
         /// Write CSV here instead of printing a table.
         #[arg(long)]
         csv: Option<PathBuf>,
+    },
+    /// Net-flow ledger between jurisdictions (units issued by one, held, surrendered or cancelled
+    /// in another; pairwise balances) and the cumulative net inflow of each area.
+    NetFlow {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The public result of a cleared call market: fills by step, prices by area and receptor.
+    CallMarket {
+        /// Data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Call market reference.
+        #[arg(long)]
+        market: String,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -138,7 +161,134 @@ pub fn run(command: ReportCommand) -> Result<ExitCode> {
                 print_supply(&rows, false);
             }
         }
+        ReportCommand::NetFlow { data_dir, json } => {
+            let registry = open(&data_dir)?;
+            print_net_flows(registry.state(), json)?;
+        }
+        ReportCommand::CallMarket {
+            data_dir,
+            market,
+            json,
+        } => {
+            let registry = open(&data_dir)?;
+            return print_call_market(registry.state(), &market, json);
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_net_flows(state: &RegistryState, json: bool) -> Result<()> {
+    let rows = net_flows(state);
+    let pairs = pair_balances(&rows);
+    let areas: Vec<(String, String, i128)> = state
+        .regional()
+        .inflows()
+        .map(|(a, p, v)| (a.to_string(), p.to_string(), v))
+        .collect();
+    if json {
+        let areas_json: Vec<_> = areas
+            .iter()
+            .map(|(a, p, v)| serde_json::json!({"area": a, "pollutant": p, "net_inflow": v.to_string()}))
+            .collect();
+        let out = serde_json::json!({"flows": rows, "pairs": pairs, "areas": areas_json});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let mut t = table(&[
+        "issuer",
+        "used in",
+        "unit type",
+        "held",
+        "surrendered",
+        "cancelled",
+    ]);
+    for r in &rows {
+        t.add_row(vec![
+            r.issuer.clone(),
+            r.user.clone(),
+            r.unit_type.clone(),
+            thousands(r.held),
+            thousands(r.surrendered),
+            thousands(r.cancelled),
+        ]);
+    }
+    println!("units issued by one jurisdiction, used in another (base units):\n{t}");
+    let mut t = table(&[
+        "pair",
+        "unit type",
+        "first -> second",
+        "second -> first",
+        "net",
+    ]);
+    for p in &pairs {
+        t.add_row(vec![
+            format!("{} / {}", p.first, p.second),
+            p.unit_type.clone(),
+            thousands(p.first_to_second),
+            thousands(p.second_to_first),
+            p.net.to_string(),
+        ]);
+    }
+    println!("pairwise balances:\n{t}");
+    let mut t = table(&["area", "pollutant", "net inflow (base units)"]);
+    for (a, p, v) in &areas {
+        t.add_row(vec![a.clone(), p.clone(), v.to_string()]);
+    }
+    println!(
+        "cumulative net inflow by area (transfers after trading ratios, call-market fills):\n{t}"
+    );
+    Ok(())
+}
+
+fn print_call_market(state: &RegistryState, market: &str, json: bool) -> Result<ExitCode> {
+    let reference = yrd_types::OrderRef::new(market)
+        .map_err(|e| anyhow::anyhow!("--market {market:?}: {e}"))?;
+    let Some(m) = state.regional().call_market(&reference) else {
+        bail!("no call market {market}");
+    };
+    let Some(result) = &m.result else {
+        println!(
+            "call market {market}: {} steps sealed, window closes {}; not cleared yet",
+            m.steps.len(),
+            m.closes
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(result)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = table(&["area", "settlement price (minor/lot)", "net change (lots)"]);
+    for (area, price) in &result.settlement_prices {
+        t.add_row(vec![
+            area.clone(),
+            price.to_string(),
+            result
+                .net_change
+                .get(area)
+                .copied()
+                .unwrap_or(0)
+                .to_string(),
+        ]);
+    }
+    println!(
+        "call market {market} ({} {}, lot {} base units):\n{t}",
+        m.pollutant, m.vintage, m.lot
+    );
+    let mut t = table(&["receptor", "shadow price (minor per receptor unit)"]);
+    for (r, p) in &result.receptor_prices {
+        t.add_row(vec![r.clone(), format!("{p:.4}")]);
+    }
+    println!("{t}");
+    let mut t = table(&["step", "filled (lots)"]);
+    for (step, fill) in &result.fills {
+        t.add_row(vec![step.to_string(), fill.to_string()]);
+    }
+    println!("{t}");
+    println!(
+        "total surplus {} minor units; operator revenue {} minor units",
+        result.total_surplus_minor, result.operator_revenue_minor
+    );
     Ok(ExitCode::SUCCESS)
 }
 

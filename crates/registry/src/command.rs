@@ -359,6 +359,89 @@ pub enum Command {
         /// Auction.
         auction: OrderRef,
     },
+    /// Places an operator holding or trading account in an area of the market's geography (a
+    /// jurisdiction administrator's act). Cross-regional rules apply to transfers of pollutant
+    /// rights between accounts in different areas.
+    SetAccountArea {
+        /// Account.
+        account: AccountId,
+        /// Area code from the geography, e.g. `CN-SH-QP` (Qingpu).
+        area: String,
+    },
+    /// One jurisdiction's administrator approves one cross-regional transfer (sender, receiver,
+    /// class, quantity). When the administrators of both parties' jurisdictions have approved, the
+    /// matching `transfer` may proceed where a rule asks for approval, and uses the approval up.
+    ApproveTransfer {
+        /// Approval reference, shared by both jurisdictions' approvals.
+        approval: OrderRef,
+        /// The approving jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// Sending account.
+        from: AccountId,
+        /// Receiving account.
+        to: AccountId,
+        /// Units of this class.
+        class: UnitClass,
+        /// Units delivered by the sender (base units, e.g. kg).
+        quantity: u64,
+    },
+    /// Opens a receptor-constrained call market (a jurisdiction administrator): one pollutant and
+    /// vintage over areas of the geography, constrained by its receptors; steps are accepted from
+    /// the command's date through `closes`.
+    CreateCallMarket {
+        /// Market reference.
+        market: OrderRef,
+        /// Operating jurisdiction (its government account is the cash counterparty).
+        operator: JurisdictionCode,
+        /// Pollutant (a water or air pollutant unit type of the geography).
+        pollutant: UnitTypeCode,
+        /// Vintage of the rights issued and accepted.
+        vintage: Vintage,
+        /// Areas (locations) that may take part; water pollutants need one common basin, air
+        /// pollutants one common airshed.
+        areas: Vec<String>,
+        /// Receptors (monitoring sections, air stations) of the geography constraining the
+        /// clearing; each must measure the pollutant.
+        receptors: Vec<String>,
+        /// Base units (kg) per lot: quantities are whole lots, prices are per lot.
+        lot: u64,
+        /// Last day of the window.
+        closes: NaiveDate,
+    },
+    /// Submits a sealed step to a call market from a located account: a buy reserves price x lots
+    /// of cash, a sell reserves the units.
+    SubmitCallStep {
+        /// Call market.
+        market: OrderRef,
+        /// Step reference (unique in the market).
+        step: OrderRef,
+        /// Submitting account (its area is its location).
+        account: AccountId,
+        /// Buy or sell.
+        side: OrderSide,
+        /// For a sell, the class delivered (default: the account's jurisdiction's, of the market's
+        /// pollutant and vintage); none for a buy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<UnitClass>,
+        /// Base units, a multiple of the lot.
+        quantity: u64,
+        /// Limit price, minor units per lot.
+        price_minor: i64,
+    },
+    /// Withdraws a step before the window closes.
+    WithdrawCallStep {
+        /// Call market.
+        market: OrderRef,
+        /// Step reference.
+        step: OrderRef,
+        /// The submitting account.
+        account: AccountId,
+    },
+    /// Clears a call market after its window and settles every fill at its area's price.
+    ClearCallMarket {
+        /// Call market.
+        market: OrderRef,
+    },
     /// Halts or resumes trading in an instrument (exchange operator).
     SetTradingHalt {
         /// Instrument.
@@ -404,6 +487,12 @@ impl Command {
             Command::ProposeBlockTrade { .. } => "propose_block_trade",
             Command::ConfirmBlockTrade { .. } => "confirm_block_trade",
             Command::WithdrawBlockTrade { .. } => "withdraw_block_trade",
+            Command::SetAccountArea { .. } => "set_account_area",
+            Command::ApproveTransfer { .. } => "approve_transfer",
+            Command::CreateCallMarket { .. } => "create_call_market",
+            Command::SubmitCallStep { .. } => "submit_call_step",
+            Command::WithdrawCallStep { .. } => "withdraw_call_step",
+            Command::ClearCallMarket { .. } => "clear_call_market",
         }
     }
 }
@@ -437,6 +526,89 @@ pub enum Effect {
         class: UnitClass,
         /// Serials created.
         range: SerialRange,
+    },
+    /// A call market was opened.
+    CallMarketCreated {
+        /// Market reference.
+        market: OrderRef,
+    },
+    /// A call-market step was accepted (sealed: the journal holds it, reports do not show it).
+    CallStepAccepted {
+        /// Market.
+        market: OrderRef,
+        /// Step.
+        step: OrderRef,
+    },
+    /// A call-market step was withdrawn.
+    CallStepWithdrawn {
+        /// Market.
+        market: OrderRef,
+        /// Step.
+        step: OrderRef,
+    },
+    /// One fill of a call market, settled: a buy issued new rights to the buyer and took its
+    /// payment; a sell retired the seller's units and paid it.
+    CallFill {
+        /// Market.
+        market: OrderRef,
+        /// Step.
+        step: OrderRef,
+        /// Account.
+        account: AccountId,
+        /// Buy or sell.
+        side: OrderSide,
+        /// Class issued (buy) or retired (sell).
+        class: UnitClass,
+        /// Base units.
+        quantity: u64,
+        /// Settlement price of the step's area, minor units per lot.
+        price_minor: i64,
+        /// Paid (buy) or received (sell), minor units.
+        amount_minor: i64,
+        /// Serials issued or retired.
+        ranges: Vec<SerialRange>,
+    },
+    /// A call market cleared.
+    CallMarketCleared {
+        /// Market.
+        market: OrderRef,
+        /// Buyers' payments minus sellers' receipts, minor units.
+        operator_revenue_minor: i64,
+    },
+    /// An account was placed in an area.
+    AreaSet {
+        /// Account.
+        account: AccountId,
+        /// Area code.
+        area: String,
+    },
+    /// A jurisdiction approved a cross-regional transfer; `complete` once both have.
+    TransferApproved {
+        /// Approval reference.
+        approval: OrderRef,
+        /// Approving jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// Both parties' jurisdictions have now approved.
+        complete: bool,
+    },
+    /// A transfer of pollutant rights between areas, after its trading ratio (the `Moved`
+    /// effects beside it carry the serials).
+    CrossRegionalTransfer {
+        /// Sender's area.
+        from_area: String,
+        /// Receiver's area.
+        to_area: String,
+        /// Pollutant (unit type).
+        pollutant: UnitTypeCode,
+        /// Units credited to the receiver.
+        credited: u64,
+        /// Units retired (the ratio's excess), into the issuing jurisdiction's cancellation
+        /// account.
+        retired: u64,
+        /// The trading ratio applied, by name.
+        ratio: Option<String>,
+        /// The approval used, if a rule asked for one.
+        approval: Option<OrderRef>,
     },
     /// Units moved between accounts.
     Moved {

@@ -12,9 +12,11 @@
 
 pub mod auction;
 pub mod audit;
+pub mod call_market;
 pub mod command;
 pub mod exchange;
 pub mod journal;
+pub mod regional;
 mod registry;
 pub mod reports;
 pub mod rules;
@@ -28,3 +30,5 @@ pub use state::{RegistryState, system_account_id, transfer_permitted};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_regional;

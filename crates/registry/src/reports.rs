@@ -586,3 +586,118 @@ mod tests {
         assert!(open_orders(s, &acc("NOBODY")).is_none());
     }
 }
+
+/// One row of the net-flow ledger between jurisdictions: units issued by `issuer` that are now in
+/// the hands of `user` - held by its accounts, surrendered by its installations, or retired in its
+/// accounts (California and Quebec account for their linked market the same way). Base units.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetFlowRow {
+    /// Issuing jurisdiction.
+    pub issuer: String,
+    /// Jurisdiction whose accounts hold, surrendered or retired the units.
+    pub user: String,
+    /// Unit type.
+    pub unit_type: String,
+    /// Held in the user's operator holding and trading accounts.
+    pub held: u64,
+    /// Surrendered by the user's installations.
+    pub surrendered: u64,
+    /// Cancelled by the user's account holders (voluntary retirement).
+    pub cancelled: u64,
+}
+
+impl NetFlowRow {
+    /// held + surrendered + cancelled.
+    pub fn total(&self) -> u64 {
+        self.held
+            .saturating_add(self.surrendered)
+            .saturating_add(self.cancelled)
+    }
+}
+
+/// The net-flow ledger: for each ordered pair of different jurisdictions and unit type, the units
+/// issued by the first and now held, surrendered or cancelled in the second, from the ledger's
+/// holdings (so it is cumulative: units that went back are not counted). System accounts other
+/// than surrender hold only their own jurisdiction's units and do not appear. Sorted by issuer,
+/// user, unit type; pairs with nothing are left out.
+pub fn net_flows(state: &RegistryState) -> Vec<NetFlowRow> {
+    use yrd_types::AccountKind;
+    let ledger = state.ledger();
+    let mut rows: BTreeMap<(String, String, String), NetFlowRow> = BTreeMap::new();
+    for (no, account) in ledger.accounts() {
+        let user = &account.spec.jurisdiction;
+        for (class_no, _) in account.holdings() {
+            let class = &ledger.class(class_no).class;
+            if &class.jurisdiction == user {
+                continue;
+            }
+            let quantity = ledger.quantity(no, class);
+            let key = (
+                class.jurisdiction.to_string(),
+                user.to_string(),
+                class.unit_type.to_string(),
+            );
+            let row = rows.entry(key.clone()).or_insert_with(|| NetFlowRow {
+                issuer: key.0,
+                user: key.1,
+                unit_type: key.2,
+                ..NetFlowRow::default()
+            });
+            match account.spec.kind {
+                AccountKind::Surrender => row.surrendered += quantity,
+                AccountKind::Cancellation => row.cancelled += quantity,
+                _ => row.held += quantity,
+            }
+        }
+    }
+    rows.into_values().filter(|r| r.total() > 0).collect()
+}
+
+/// Net position of a pair: units of `first` used in `second` minus units of `second` used in
+/// `first`, per unit type (positive: `first` is a net exporter to `second`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairBalance {
+    /// First jurisdiction (the smaller code).
+    pub first: String,
+    /// Second jurisdiction.
+    pub second: String,
+    /// Unit type.
+    pub unit_type: String,
+    /// Units of `first` in `second`.
+    pub first_to_second: u64,
+    /// Units of `second` in `first`.
+    pub second_to_first: u64,
+    /// `first_to_second - second_to_first`.
+    pub net: i128,
+}
+
+/// Pairwise balances from the net-flow rows, sorted by pair and unit type.
+pub fn pair_balances(rows: &[NetFlowRow]) -> Vec<PairBalance> {
+    let mut m: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    for r in rows {
+        let forward = r.issuer < r.user;
+        let (a, b) = if forward {
+            (&r.issuer, &r.user)
+        } else {
+            (&r.user, &r.issuer)
+        };
+        let e = m
+            .entry((a.clone(), b.clone(), r.unit_type.clone()))
+            .or_insert((0, 0));
+        if forward {
+            e.0 += r.total();
+        } else {
+            e.1 += r.total();
+        }
+    }
+    m.into_iter()
+        .map(|((first, second, unit_type), (f, s))| PairBalance {
+            first,
+            second,
+            unit_type,
+            first_to_second: f,
+            second_to_first: s,
+            net: i128::from(f) - i128::from(s),
+        })
+        .collect()
+}

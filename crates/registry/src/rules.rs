@@ -99,6 +99,34 @@ pub enum RuleCode {
     AuctionClosed,
     /// The account is not qualified to bid in the auction.
     NotQualified,
+    /// No such area in the market's geography, or the market has none.
+    UnknownArea,
+    /// A party's installation sector is not in the market's geography.
+    UnknownSector,
+    /// The area lies in another jurisdiction than the account.
+    AreaNotInJurisdiction,
+    /// An account holding governed pollutant rights may not move to another area.
+    AreaChangeWithHoldings,
+    /// An approval command is inconsistent (wrong jurisdiction, reused, different transfer).
+    ApprovalRule,
+    /// Water-pollutant rights trade only within one river basin.
+    CrossBasinWaterTransfer,
+    /// Air-pollutant rights leave their airshed only with both jurisdictions' approval.
+    CrossAirshedNeedsApproval,
+    /// No trades between industrial and agricultural sources.
+    IndustryAgricultureTransfer,
+    /// Power-sector air-pollutant rights stay in the power sector.
+    PowerSectorRingFence,
+    /// An area missing its environmental-quality target may not raise its total by transfers in.
+    NonAttainmentIncrease,
+    /// The market requires both administrators' approval for any cross-jurisdiction transfer.
+    CrossJurisdictionNeedsApproval,
+    /// After the trading ratio, the receiver would be credited nothing.
+    RatioCreditsNothing,
+    /// A call-market rule (set-up, lot, area, price) refused the command.
+    CallMarketRule,
+    /// The clearing solver failed; nothing was settled.
+    SpatialSolverFailed,
 }
 
 impl RuleCode {
@@ -129,6 +157,16 @@ impl RuleCode {
                 "banking and borrowing rules of the trading periods (market configuration)"
             }
             RuleCode::InsufficientHoldings => "no overdraft: units cannot be created by a transfer",
+            RuleCode::CrossBasinWaterTransfer
+            | RuleCode::CrossAirshedNeedsApproval
+            | RuleCode::IndustryAgricultureTransfer
+            | RuleCode::PowerSectorRingFence
+            | RuleCode::NonAttainmentIncrease => {
+                "Guiding Opinions on Paid Use and Trading of Emission Rights, State Council General Office 2014 No. 38; market geography"
+            }
+            RuleCode::RatioCreditsNothing => {
+                "trading ratios of the market geography (e.g. Jiaxing 1.5:1)"
+            }
             RuleCode::ReversalExceedsSurrender => {
                 "EU Reg. 2019/1122 Art. 68 (reversal of surrender)"
             }

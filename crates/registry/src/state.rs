@@ -5,8 +5,10 @@
 //! that can still fail comes before the first that cannot be undone.
 
 use crate::auction::{AuctionSetup, Auctions, NewBid};
+use crate::call_market::{CallSetup, NewStep};
 use crate::command::{Command, Effect, Submission};
 use crate::exchange::{BlockTerms, Exchange, NewOrder, OrderChange};
+use crate::regional::Regional;
 use crate::rules::{RuleCode, Violation};
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
@@ -92,6 +94,7 @@ pub struct RegistryState {
     cash: CashLedger,
     exchange: Exchange,
     auctions: Auctions,
+    regional: Regional,
     last_seq: u64,
     last_date: Option<NaiveDate>,
     /// Date and time of the last exchange command: within a day, exchange time never runs back.
@@ -114,6 +117,7 @@ impl RegistryState {
             cash: CashLedger::default(),
             exchange: Exchange::default(),
             auctions: Auctions::default(),
+            regional: Regional::default(),
             last_seq: 0,
             last_date: None,
             last_exchange_instant: None,
@@ -467,6 +471,63 @@ impl RegistryState {
                 )
             }),
             Command::SetTradingHalt { class, halted } => self.set_halt(class, *halted),
+            Command::SetAccountArea { account, area } => self.set_account_area(account, area),
+            Command::CreateCallMarket {
+                market,
+                operator,
+                pollutant,
+                vintage,
+                areas,
+                receptors,
+                lot,
+                closes,
+            } => self.create_call_market(
+                date,
+                &CallSetup {
+                    market,
+                    operator,
+                    pollutant,
+                    vintage: *vintage,
+                    areas,
+                    receptors,
+                    lot: *lot,
+                    closes: *closes,
+                },
+            ),
+            Command::SubmitCallStep {
+                market,
+                step,
+                account,
+                side,
+                class,
+                quantity,
+                price_minor,
+            } => self.submit_call_step(
+                date,
+                &NewStep {
+                    market,
+                    step,
+                    account,
+                    side: *side,
+                    class: class.as_ref(),
+                    quantity: *quantity,
+                    price_minor: *price_minor,
+                },
+            ),
+            Command::WithdrawCallStep {
+                market,
+                step,
+                account,
+            } => self.withdraw_call_step(date, market, step, account),
+            Command::ClearCallMarket { market } => self.clear_call_market(date, market),
+            Command::ApproveTransfer {
+                approval,
+                jurisdiction,
+                from,
+                to,
+                class,
+                quantity,
+            } => self.approve_transfer(approval, jurisdiction, from, to, class, *quantity),
             Command::CreateAuction {
                 auction,
                 class,
@@ -596,6 +657,41 @@ impl RegistryState {
             h.update(account.0.to_be_bytes());
             h.update(guarantee.to_be_bytes());
         }
+        for (account, area) in &self.regional.areas {
+            h.update(account.0.to_be_bytes());
+            h.update(area.as_bytes());
+        }
+        for (reference, a) in &self.regional.approvals {
+            h.update(reference.as_str().as_bytes());
+            h.update(a.from.0.to_be_bytes());
+            h.update(a.to.0.to_be_bytes());
+            h.update(a.class.to_string().as_bytes());
+            h.update(a.quantity.to_be_bytes());
+            for j in &a.approved_by {
+                h.update(j.as_str().as_bytes());
+            }
+            h.update([u8::from(a.used)]);
+        }
+        for (reference, market) in &self.regional.call_markets {
+            h.update(reference.as_str().as_bytes());
+            h.update((market.steps.len() as u64).to_be_bytes());
+            for (account, g) in market.guarantees() {
+                h.update(account.0.to_be_bytes());
+                h.update(g.to_be_bytes());
+            }
+            if let Some(result) = &market.result {
+                h.update(
+                    serde_json::to_string(result)
+                        .expect("results serialise")
+                        .as_bytes(),
+                );
+            }
+        }
+        for ((area, pollutant), inflow) in &self.regional.inflows {
+            h.update(area.as_bytes());
+            h.update(pollutant.as_str().as_bytes());
+            h.update(inflow.to_be_bytes());
+        }
         for (key, year) in self.compliance.years() {
             h.update(key.installation.0.to_be_bytes());
             h.update([key.obligation]);
@@ -657,7 +753,39 @@ impl RegistryState {
         for (account, g) in self.auctions.guarantees_by_account() {
             *m.entry(account).or_insert(0) += g;
         }
+        for market in self.regional.call_markets.values() {
+            for (account, g) in market.guarantees() {
+                *m.entry(account).or_insert(0) += g;
+            }
+        }
         m
+    }
+
+    /// Cross-regional records: account areas, approvals, area inflows, call markets.
+    pub fn regional(&self) -> &Regional {
+        &self.regional
+    }
+
+    pub(crate) fn regional_mut(&mut self) -> &mut Regional {
+        &mut self.regional
+    }
+
+    /// Issues new units of `class` straight into `to` (call-market purchases; the caller checked
+    /// the registry bound).
+    pub(crate) fn ledger_issue(
+        &mut self,
+        class: &UnitClass,
+        quantity: u64,
+        to: AccountNo,
+    ) -> SerialRange {
+        self.ledger
+            .issue(class, quantity, to)
+            .expect("checked: positive and within the bound")
+    }
+
+    /// The installation linked to an operator holding account.
+    pub(crate) fn linked_installation(&self, account: AccountNo) -> Option<InstallationNo> {
+        self.linked.get(&account).copied()
     }
 
     /// The cash ledger.
@@ -1275,10 +1403,21 @@ impl RegistryState {
                 .holds(f, class, quantity, "quantity")
                 .map_err(|e| v.push(e));
         }
+        let cross = match (from_no, to_no) {
+            (Some(f), Some(t)) if v.is_empty() => self
+                .judge_cross_regional(f, t, class, quantity, "to")
+                .map_err(|e| v.push(e))
+                .ok()
+                .flatten(),
+            _ => None,
+        };
         if !v.is_empty() {
             return Err(v);
         }
         let (f, t) = (from_no.expect("checked"), to_no.expect("checked"));
+        if let Some(cross) = cross {
+            return Ok(self.apply_cross_regional(f, t, class, &cross));
+        }
         let ranges = self
             .ledger
             .move_units(f, t, class, quantity)
@@ -1628,6 +1767,8 @@ fn command_quantity(command: &Command) -> Option<u64> {
         Command::Issue { quantity, .. }
         | Command::Allocate { quantity, .. }
         | Command::Transfer { quantity, .. }
+        | Command::ApproveTransfer { quantity, .. }
+        | Command::SubmitCallStep { quantity, .. }
         | Command::Surrender { quantity, .. }
         | Command::ReverseSurrender { quantity, .. }
         | Command::Delete { quantity, .. }
