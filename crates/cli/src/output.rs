@@ -73,6 +73,13 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `-1234567` as `-1,234,567`.
+pub fn signed(v: i128) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let digits = u64::try_from(v.unsigned_abs()).map_or_else(|_| v.to_string(), thousands);
+    format!("{sign}{digits}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

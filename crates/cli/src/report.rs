@@ -1,6 +1,6 @@
 //! `yrd-ets report ...`.
 
-use crate::output::{table, thousands};
+use crate::output::{signed, table, thousands};
 use crate::store::open_read_only as open;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
@@ -194,6 +194,32 @@ fn print_net_flows(state: &RegistryState, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
+    print_net_flow_tables(state);
+    Ok(())
+}
+
+/// The net-flow ledger between jurisdictions, pairwise balances and the areas' net inflows.
+pub fn print_net_flow_tables(state: &RegistryState) {
+    let area_name = |code: &str| {
+        state
+            .config()
+            .geography
+            .as_ref()
+            .and_then(|g| g.area(code))
+            .map_or(code.to_string(), |a| format!("{code} {}", a.name))
+    };
+    let unit = |unit_type: &str| {
+        state
+            .config()
+            .unit_types
+            .iter()
+            .find(|u| u.code.as_str() == unit_type)
+            .map_or("", |u| u.base_unit.symbol())
+    };
+    let rows = net_flows(state);
+    println!(
+        "\nNet-flow ledger: units issued by one jurisdiction, held, surrendered or cancelled in another:"
+    );
     let mut t = table(&[
         "issuer",
         "used in",
@@ -201,6 +227,7 @@ fn print_net_flows(state: &RegistryState, json: bool) -> Result<()> {
         "held",
         "surrendered",
         "cancelled",
+        "unit",
     ]);
     for r in &rows {
         t.add_row(vec![
@@ -210,34 +237,40 @@ fn print_net_flows(state: &RegistryState, json: bool) -> Result<()> {
             thousands(r.held),
             thousands(r.surrendered),
             thousands(r.cancelled),
+            unit(&r.unit_type).to_string(),
         ]);
     }
-    println!("units issued by one jurisdiction, used in another (base units):\n{t}");
+    println!("{t}");
+    println!(
+        "Pairwise balances (net > 0: the first jurisdiction is a net exporter to the second):"
+    );
     let mut t = table(&[
         "pair",
         "unit type",
         "first -> second",
         "second -> first",
         "net",
+        "unit",
     ]);
-    for p in &pairs {
+    for p in pair_balances(&rows) {
         t.add_row(vec![
             format!("{} / {}", p.first, p.second),
             p.unit_type.clone(),
             thousands(p.first_to_second),
             thousands(p.second_to_first),
-            p.net.to_string(),
+            signed(p.net),
+            unit(&p.unit_type).to_string(),
         ]);
     }
-    println!("pairwise balances:\n{t}");
-    let mut t = table(&["area", "pollutant", "net inflow (base units)"]);
-    for (a, p, v) in &areas {
-        t.add_row(vec![a.clone(), p.clone(), v.to_string()]);
-    }
+    println!("{t}");
     println!(
-        "cumulative net inflow by area (transfers after trading ratios, call-market fills):\n{t}"
+        "Area net inflows (kg; transfers after trading ratios and call-market fills, cumulative):"
     );
-    Ok(())
+    let mut t = table(&["area", "pollutant", "net inflow"]);
+    for (area, pollutant, v) in state.regional().inflows() {
+        t.add_row(vec![area_name(area), pollutant.to_string(), signed(v)]);
+    }
+    println!("{t}");
 }
 
 fn print_call_market(state: &RegistryState, market: &str, json: bool) -> Result<ExitCode> {

@@ -1,6 +1,9 @@
 //! The Yangtze River Delta demo: one compliance cycle (2019, judged on 1 January 2021) and the
 //! 2020 allocation that follows it, for the real CEADs 2019 covered-sector emissions split into
-//! seeded synthetic facilities. This is the scenario `yrd-ets demo` runs.
+//! seeded synthetic facilities; then the cross-regional market for pollutant discharge rights in
+//! 2021 (pilot enterprises in the demonstration zone and around it, transfers under the
+//! geography's rules, a receptor-constrained call market). This is the scenario `yrd-ets demo`
+//! runs.
 //!
 //! The module is **pure**: [`scenario`] only produces registry [`Submission`]s, grouped into named
 //! [`DemoStep`]s; the caller submits them (step by step, in order) to a registry created from
@@ -19,6 +22,11 @@
 //! | 5 | `surrender 2019` | per reporting facility: `surrender` min(verified, holdings) for `CO2E` 2019 |
 //! | 6 | `deadline 2019` | per jurisdiction: `process_deadline` `CO2E` 2019 |
 //! | 7 | `allocation 2020` | as step 2 for vintage 2020 (the registry withholds the 2019 shortfalls) |
+//! | 8 | `pollutant rights 2021` | per pilot enterprise: `open_account`, `register_installation` (a sector of the geography, first year 2021), `set_account_area`; per jurisdiction: `issue` COD and VOCS 2021; per enterprise: `allocate` COD and VOCS 2021 |
+//! | 9 | `cross-regional transfers 2021` | `approve_transfer` by both jurisdictions of each VOCs transfer that leaves an airshed; the VOCs pilot `transfer`s; COD `transfer`s between areas (3:2) |
+//! | 10 | `call market 2021` | `create_call_market`, the buyers' `deposit`s, sealed `submit_call_step`s, `clear_call_market` |
+//!
+//! Steps 8-10 are the same for every seed and facility list: see "The cross-regional part" below.
 //!
 //! Jurisdictions are taken in the order they first appear in the facility list (for the CEADs file:
 //! CN-SH, CN-JS, CN-ZJ, CN-AH); facilities in the order [`facilities::generate`] returns them.
@@ -92,6 +100,51 @@
 //!   allocation less the 2019 shortfall, as the registry will) and takes every transfer quantity
 //!   from it, so no transfer exceeds its sender's holdings.
 //!
+//! # The cross-regional part (2021)
+//!
+//! With the geography shipped in `config/yrd.toml` (docs/geography.md). **Every quantity and price
+//! here is illustrative** - the enterprises, their allocations, transfers and bids are invented
+//! (in kg of pollutant and CNY); only the places, the rules, the VOCs pilot's total and the
+//! ratio's source are real.
+//!
+//! * **Pilot enterprises** ([`PILOT_ENTERPRISES`]): twelve, three each in the demonstration-zone
+//!   pilot areas Qingpu (`CN-SH-QP`), Wujiang (`CN-JS-SZ-WJ`) and Jiashan (`CN-ZJ-JX-JS`), two in
+//!   Guangde (`CN-AH-XC-GD`, the VOCs pilot's fourth area, outside the zone) and one in Kunshan
+//!   (`CN-JS-SZ-KS`, which drains to Dianshan Lake). Each gets an operator holding account
+//!   `OHA-{id}` and an installation `{id}` with an industrial sector code of the geography
+//!   (`chemicals`, `printing-coating`, `textiles-dyeing`), is placed in its area, and is allocated
+//!   COD and VOCS of vintage 2021 by its jurisdiction, which issues exactly the sum first
+//!   (2021-03-01).
+//! * **The VOCs pilot** ([`VOCS_PILOT`]), the first cross-provincial YRD trades of July 2024
+//!   replayed in spirit with 2021 rights: eight firms, four deliveries, 13,257 kg of VOCs in total
+//!   (the real pilot's volume, ets-rules.md). Two go from Guangde (airshed `AIR-AH`) into the
+//!   zone: the zone's areas share no airshed with Guangde, so the administrators of both
+//!   jurisdictions `approve_transfer` the exact delivery first (2021-07-01). Two stay within the
+//!   zone's airshed `AIR-DZ` and move as they are, across provincial borders. No pilot area is
+//!   non-attainment for VOCs, so no air ratio applies: credited = delivered.
+//! * **COD** ([`COD_TRANSFERS`]): three deliveries between areas of the Taihu/Huangpu basin, at
+//!   Jiaxing's 3:2 ratio: credited = floor(q x 2 / 3), the rest retired by the registry into the
+//!   issuing jurisdiction's cancellation account (1,500 kg credit 1,000 and retire 500).
+//! * **No cash** for transfers: they are bilateral deliveries whose payment is settled outside
+//!   the registry (the real pilot's CNY 158,900 is not recorded). Transfers are dated 2021-07-15.
+//! * **The call market** [`CALL_MARKET`]: operated by Shanghai for COD 2021 over the Huangpu basin
+//!   areas [`CALL_MARKET_AREAS`], constrained by the receptors [`CALL_MARKET_RECEPTORS`] (Dianshan
+//!   Lake's load, Jishuigang's concentration), lot 1,000 kg, bids in CNY per tonne. Opened and
+//!   buyers' cash deposited 2021-09-01 (each buyer deposits exactly its steps' guarantee, price x
+//!   lots), sealed steps [`CALL_STEPS`] 2021-09-15, window closes 2021-09-30, cleared
+//!   2021-10-08. The steps are sized to the receptors' illustrative headroom (Dianshan Lake takes
+//!   1,500 t/yr more): buyers bid for more than the lake can take, so its constraint binds and
+//!   the four areas clear at different prices (Jiashan, which the configured coefficients do not
+//!   connect to either receptor, clears at zero and its offer to sell finds no taker).
+//! * **Transaction ids**: `demo/2021/pilot/account/{id}`, `demo/2021/pilot/installation/{id}`,
+//!   `demo/2021/pilot/area/{id}`, `demo/2021/issue/{J}/{P}`, `demo/2021/alloc/{P}/{id}`,
+//!   `demo/2021/approval/{from}/{to}/{J}` (approval reference `APPROVAL-{from}-{to}`),
+//!   `demo/2021/transfer/{P}/{from}/{to}`, `demo/2021/call/create`, `demo/2021/call/deposit/{id}`,
+//!   `demo/2021/call/step/{step}`, `demo/2021/call/clear`.
+//! * **Balances.** The book above also carries the pollutant rights: issuance, allocation,
+//!   transfers (sender debited what it delivers, receiver credited what the ratio credits), and
+//!   every sell step is checked against the seller's book before it is submitted.
+//!
 //! # Determinism
 //!
 //! The facilities come from [`facilities::generate`] with the seed. The scenario's own draws
@@ -108,10 +161,10 @@ use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use yrd_compliance::EmissionsSource;
-use yrd_registry::{Command, Submission};
+use yrd_registry::{Command, OrderSide, Submission};
 use yrd_types::{
-    AccountId, AccountKind, InstallationId, InvalidValue, JurisdictionCode, TransactionId,
-    UnitClass, UnitTypeCode, Vintage,
+    AccountId, AccountKind, InstallationId, InvalidValue, JurisdictionCode, OrderRef,
+    TransactionId, UnitClass, UnitTypeCode, Vintage,
 };
 
 use crate::ceads::{JURISDICTIONS, SectorEmissions};
@@ -202,6 +255,10 @@ pub enum DemoError {
         /// Units it could not get.
         missing: u64,
     },
+    /// A pilot transfer or call-market step names an enterprise that is not in
+    /// [`PILOT_ENTERPRISES`]: a bug in the scenario's tables.
+    #[error("internal error: no pilot enterprise {0}")]
+    UnknownPilot(String),
     /// The scenario's own book would go negative: a bug in the scenario, reported rather than
     /// submitted.
     #[error("internal error: {account} would send {requested} units of {class} but holds {held}")]
@@ -282,6 +339,18 @@ fn build(facilities: Vec<Facility>, seed: u64) -> Result<DemoScenario, DemoError
         DemoStep {
             name: "allocation 2020",
             submissions: plan.cap_and_allocation(&mut book, NEXT_YEAR, NEXT_ALLOCATION_DATE)?,
+        },
+        DemoStep {
+            name: STEP_POLLUTANT_RIGHTS,
+            submissions: pollutant_rights(&mut book)?,
+        },
+        DemoStep {
+            name: STEP_TRANSFERS,
+            submissions: cross_regional_transfers(&mut book)?,
+        },
+        DemoStep {
+            name: STEP_CALL_MARKET,
+            submissions: call_market(&book)?,
         },
     ];
     let ids_where = |flags: &[bool]| -> Vec<String> {
@@ -697,6 +766,494 @@ impl<'a> Plan<'a> {
     }
 }
 
+// ---- The cross-regional part (2021) -------------------------------------------------------------
+
+/// Name of step 8.
+pub const STEP_POLLUTANT_RIGHTS: &str = "pollutant rights 2021";
+/// Name of step 9.
+pub const STEP_TRANSFERS: &str = "cross-regional transfers 2021";
+/// Name of step 10.
+pub const STEP_CALL_MARKET: &str = "call market 2021";
+/// Vintage of the pollutant rights of the cross-regional part.
+pub const REGIONAL_YEAR: u16 = 2021;
+/// The water pollutant traded.
+pub const WATER_POLLUTANT: &str = "COD";
+/// The air pollutant traded.
+pub const AIR_POLLUTANT: &str = "VOCS";
+/// The scenario's reading of the geography's water-pollutant ratio (`jiaxing-1.5-water` in
+/// `config/yrd.toml`): of every `.0` kg delivered between two areas, `.1` kg are credited.
+pub const WATER_RATIO: (u64, u64) = (3, 2);
+/// Areas of the demonstration zone's airshed `AIR-DZ` (Qingpu, Wujiang, Jiashan).
+pub const DEMONSTRATION_ZONE: [&str; 3] = ["CN-SH-QP", "CN-JS-SZ-WJ", "CN-ZJ-JX-JS"];
+/// Reference of the demo's call market.
+pub const CALL_MARKET: &str = "HUANGPU-COD-2021";
+/// Jurisdiction operating the call market (its government account is the counterparty).
+pub const CALL_MARKET_OPERATOR: &str = "CN-SH";
+/// Areas of the call market, all in the Huangpu (and Taihu) basin.
+pub const CALL_MARKET_AREAS: [&str; 4] = ["CN-SH-QP", "CN-JS-SZ-WJ", "CN-ZJ-JX-JS", "CN-JS-SZ-KS"];
+/// Receptors constraining the call market: the Huangpu-basin COD receptors of `config/yrd.toml`.
+pub const CALL_MARKET_RECEPTORS: [&str; 2] = ["DIANSHAN-LAKE-COD", "JISHUIGANG-COD"];
+/// Lot of the call market: 1,000 kg (one tonne); step prices are per lot.
+pub const CALL_LOT_KG: u64 = 1_000;
+
+const RIGHTS_DATE: NaiveDate = ymd(2021, 3, 1);
+const APPROVAL_DATE: NaiveDate = ymd(2021, 7, 1);
+const REGIONAL_TRANSFER_DATE: NaiveDate = ymd(2021, 7, 15);
+const CALL_OPEN_DATE: NaiveDate = ymd(2021, 9, 1);
+const CALL_STEP_DATE: NaiveDate = ymd(2021, 9, 15);
+/// Last day the call market accepts steps.
+pub const CALL_CLOSES: NaiveDate = ymd(2021, 9, 30);
+const CALL_CLEAR_DATE: NaiveDate = ymd(2021, 10, 8);
+
+/// A pilot enterprise of the cross-regional part (illustrative).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PilotEnterprise {
+    /// Installation id; its operator holding account is `OHA-{id}`.
+    pub id: &'static str,
+    /// Installation name.
+    pub name: &'static str,
+    /// Administering jurisdiction.
+    pub jurisdiction: &'static str,
+    /// Area of the geography.
+    pub area: &'static str,
+    /// Sector code of the geography.
+    pub sector: &'static str,
+    /// COD 2021 allocated, kg.
+    pub cod_kg: u64,
+    /// VOCS 2021 allocated, kg.
+    pub vocs_kg: u64,
+}
+
+const fn pilot(
+    id: &'static str,
+    name: &'static str,
+    jurisdiction: &'static str,
+    area: &'static str,
+    sector: &'static str,
+    cod_kg: u64,
+    vocs_kg: u64,
+) -> PilotEnterprise {
+    PilotEnterprise {
+        id,
+        name,
+        jurisdiction,
+        area,
+        sector,
+        cod_kg,
+        vocs_kg,
+    }
+}
+
+/// The twelve pilot enterprises, in the order they are set up.
+#[rustfmt::skip]
+pub const PILOT_ENTERPRISES: [PilotEnterprise; 12] = [
+    // id, name, jurisdiction, area, sector (of the geography), COD 2021 kg, VOCS 2021 kg
+    pilot("CN-SH-QP-001",     "Qingpu printing and coating works 001",   "CN-SH",  "CN-SH-QP",     "printing-coating",   60_000,  8_000),
+    pilot("CN-SH-QP-002",     "Qingpu chemical plant 002",               "CN-SH",  "CN-SH-QP",     "chemicals",         240_000, 15_000),
+    pilot("CN-SH-QP-003",     "Qingpu dyeing mill 003",                  "CN-SH",  "CN-SH-QP",     "textiles-dyeing",    90_000,  3_000),
+    pilot("CN-JS-SZ-WJ-001",  "Wujiang dyeing mill 001",                 "CN-JS",  "CN-JS-SZ-WJ",  "textiles-dyeing",   420_000,  6_000),
+    pilot("CN-JS-SZ-WJ-002",  "Wujiang chemical plant 002",              "CN-JS",  "CN-JS-SZ-WJ",  "chemicals",         150_000, 20_000),
+    pilot("CN-JS-SZ-WJ-003",  "Wujiang printing and coating works 003",  "CN-JS",  "CN-JS-SZ-WJ",  "printing-coating",   50_000,  9_000),
+    pilot("CN-ZJ-JX-JS-001",  "Jiashan chemical plant 001",              "CN-ZJ",  "CN-ZJ-JX-JS",  "chemicals",         320_000, 18_000),
+    pilot("CN-ZJ-JX-JS-002",  "Jiashan dyeing mill 002",                 "CN-ZJ",  "CN-ZJ-JX-JS",  "textiles-dyeing",   180_000,  4_000),
+    pilot("CN-ZJ-JX-JS-003",  "Jiashan printing and coating works 003",  "CN-ZJ",  "CN-ZJ-JX-JS",  "printing-coating",   40_000,  7_000),
+    pilot("CN-AH-XC-GD-001",  "Guangde chemical plant 001",              "CN-AH",  "CN-AH-XC-GD",  "chemicals",         110_000, 24_000),
+    pilot("CN-AH-XC-GD-002",  "Guangde printing and coating works 002",  "CN-AH",  "CN-AH-XC-GD",  "printing-coating",   35_000, 16_000),
+    pilot("CN-JS-SZ-KS-001",  "Kunshan chemical plant 001",              "CN-JS",  "CN-JS-SZ-KS",  "chemicals",         200_000, 10_000),
+];
+
+/// A bilateral delivery of pollutant rights between two pilot enterprises (the sender's own
+/// jurisdiction's rights, vintage 2021).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PilotTransfer {
+    /// Sending enterprise (installation id).
+    pub from: &'static str,
+    /// Receiving enterprise.
+    pub to: &'static str,
+    /// Pollutant (unit type).
+    pub pollutant: &'static str,
+    /// Delivered by the sender, kg.
+    pub kg: u64,
+}
+
+const fn delivery(
+    from: &'static str,
+    to: &'static str,
+    pollutant: &'static str,
+    kg: u64,
+) -> PilotTransfer {
+    PilotTransfer {
+        from,
+        to,
+        pollutant,
+        kg,
+    }
+}
+
+/// The VOCs pilot: eight firms, four deliveries, 13,257 kg in total.
+pub const VOCS_PILOT: [PilotTransfer; 4] = [
+    delivery("CN-AH-XC-GD-001", "CN-SH-QP-001", AIR_POLLUTANT, 4_200),
+    delivery("CN-AH-XC-GD-002", "CN-JS-SZ-WJ-001", AIR_POLLUTANT, 3_857),
+    delivery("CN-ZJ-JX-JS-001", "CN-SH-QP-002", AIR_POLLUTANT, 2_900),
+    delivery("CN-JS-SZ-WJ-002", "CN-ZJ-JX-JS-002", AIR_POLLUTANT, 2_300),
+];
+
+/// COD deliveries between areas of the Huangpu basin, at 3:2.
+pub const COD_TRANSFERS: [PilotTransfer; 3] = [
+    delivery("CN-JS-SZ-WJ-001", "CN-SH-QP-003", WATER_POLLUTANT, 1_500),
+    delivery("CN-ZJ-JX-JS-002", "CN-JS-SZ-WJ-003", WATER_POLLUTANT, 3_000),
+    delivery("CN-JS-SZ-KS-001", "CN-ZJ-JX-JS-003", WATER_POLLUTANT, 1_000),
+];
+
+/// A sealed step of the call market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PilotStep {
+    /// Step reference.
+    pub step: &'static str,
+    /// Submitting enterprise (installation id).
+    pub enterprise: &'static str,
+    /// Buy (new rights issued at its location) or sell (its own rights retired).
+    pub side: OrderSide,
+    /// Tonnes (= lots of 1,000 kg).
+    pub tonnes: u64,
+    /// Limit price, CNY per tonne (= per lot).
+    pub cny_per_t: i64,
+}
+
+const fn call_step(
+    step: &'static str,
+    enterprise: &'static str,
+    side: OrderSide,
+    tonnes: u64,
+    cny_per_t: i64,
+) -> PilotStep {
+    PilotStep {
+        step,
+        enterprise,
+        side,
+        tonnes,
+        cny_per_t,
+    }
+}
+
+/// The call market's sealed steps.
+pub const CALL_STEPS: [PilotStep; 6] = [
+    call_step("QP-001-BUY", "CN-SH-QP-001", OrderSide::Buy, 1_500, 30_000),
+    call_step("QP-002-SELL", "CN-SH-QP-002", OrderSide::Sell, 200, 26_000),
+    call_step(
+        "KS-001-BUY",
+        "CN-JS-SZ-KS-001",
+        OrderSide::Buy,
+        1_500,
+        20_000,
+    ),
+    call_step(
+        "WJ-002-BUY",
+        "CN-JS-SZ-WJ-002",
+        OrderSide::Buy,
+        1_000,
+        12_000,
+    ),
+    call_step(
+        "WJ-001-SELL",
+        "CN-JS-SZ-WJ-001",
+        OrderSide::Sell,
+        400,
+        10_000,
+    ),
+    call_step(
+        "JS-001-SELL",
+        "CN-ZJ-JX-JS-001",
+        OrderSide::Sell,
+        300,
+        8_000,
+    ),
+];
+
+/// The pilot enterprise with installation id `id`.
+pub fn pilot_enterprise(id: &str) -> Option<&'static PilotEnterprise> {
+    PILOT_ENTERPRISES.iter().find(|p| p.id == id)
+}
+
+/// Operator holding account of a pilot enterprise: `OHA-{id}`.
+pub fn pilot_account(id: &str) -> Result<AccountId, DemoError> {
+    Ok(AccountId::new(format!("OHA-{id}"))?)
+}
+
+fn known_pilot(id: &str) -> Result<&'static PilotEnterprise, DemoError> {
+    pilot_enterprise(id).ok_or_else(|| DemoError::UnknownPilot(id.to_string()))
+}
+
+fn pollutant_class(jurisdiction: &str, pollutant: &str) -> Result<UnitClass, DemoError> {
+    Ok(UnitClass {
+        jurisdiction: JurisdictionCode::new(jurisdiction)?,
+        unit_type: UnitTypeCode::new(pollutant)?,
+        vintage: Vintage::new(REGIONAL_YEAR)?,
+    })
+}
+
+/// Units credited to the receiver of `t` under the scenario's reading of the geography: water
+/// rights between two areas at [`WATER_RATIO`] (rounded down), everything else one for one.
+pub fn credited(t: &PilotTransfer) -> Result<u64, DemoError> {
+    let (from, to) = (known_pilot(t.from)?, known_pilot(t.to)?);
+    Ok(if t.pollutant == WATER_POLLUTANT && from.area != to.area {
+        mul_div(t.kg, WATER_RATIO.1, WATER_RATIO.0)
+    } else {
+        t.kg
+    })
+}
+
+/// Whether `t` needs both administrators' approval under the scenario's reading of the
+/// geography: air rights between two areas that share no airshed (airsheds are drawn per
+/// province, plus [`DEMONSTRATION_ZONE`]).
+pub fn needs_approval(t: &PilotTransfer) -> Result<bool, DemoError> {
+    let (from, to) = (known_pilot(t.from)?, known_pilot(t.to)?);
+    let both_in_zone =
+        DEMONSTRATION_ZONE.contains(&from.area) && DEMONSTRATION_ZONE.contains(&to.area);
+    Ok(t.pollutant == AIR_POLLUTANT
+        && from.area != to.area
+        && from.jurisdiction != to.jurisdiction
+        && !both_in_zone)
+}
+
+/// Step 8: pilot enterprises set up and placed, COD and VOCS 2021 issued and allocated.
+fn pollutant_rights(book: &mut Book) -> Result<Vec<Submission>, DemoError> {
+    let mut out = Vec::new();
+    for p in &PILOT_ENTERPRISES {
+        let account = pilot_account(p.id)?;
+        out.push(submission(
+            format!("demo/{REGIONAL_YEAR}/pilot/account/{}", p.id),
+            RIGHTS_DATE,
+            Command::OpenAccount {
+                account: account.clone(),
+                kind: AccountKind::OperatorHolding,
+                jurisdiction: JurisdictionCode::new(p.jurisdiction)?,
+                holder_name: format!("{} Co., Ltd.", p.name),
+            },
+        )?);
+        out.push(submission(
+            format!("demo/{REGIONAL_YEAR}/pilot/installation/{}", p.id),
+            RIGHTS_DATE,
+            Command::RegisterInstallation {
+                installation: InstallationId::new(p.id)?,
+                account: account.clone(),
+                name: p.name.to_string(),
+                sector: p.sector.to_string(),
+                first_year: REGIONAL_YEAR,
+            },
+        )?);
+        out.push(submission(
+            format!("demo/{REGIONAL_YEAR}/pilot/area/{}", p.id),
+            RIGHTS_DATE,
+            Command::SetAccountArea {
+                account,
+                area: p.area.to_string(),
+            },
+        )?);
+    }
+    let mut jurisdictions: Vec<&str> = Vec::new();
+    for p in &PILOT_ENTERPRISES {
+        if !jurisdictions.contains(&p.jurisdiction) {
+            jurisdictions.push(p.jurisdiction);
+        }
+    }
+    let allocation = |p: &PilotEnterprise, pollutant: &str| {
+        if pollutant == WATER_POLLUTANT {
+            p.cod_kg
+        } else {
+            p.vocs_kg
+        }
+    };
+    for pollutant in [WATER_POLLUTANT, AIR_POLLUTANT] {
+        for j in &jurisdictions {
+            let total = PILOT_ENTERPRISES
+                .iter()
+                .filter(|p| p.jurisdiction == *j)
+                .try_fold(0u64, |acc, p| acc.checked_add(allocation(p, pollutant)))
+                .ok_or(DemoError::Overflow("pilot allocation"))?;
+            if total == 0 {
+                continue;
+            }
+            let class = pollutant_class(j, pollutant)?;
+            out.push(submission(
+                format!("demo/{REGIONAL_YEAR}/issue/{j}/{pollutant}"),
+                RIGHTS_DATE,
+                Command::Issue {
+                    jurisdiction: class.jurisdiction.clone(),
+                    unit_type: class.unit_type.clone(),
+                    vintage: class.vintage,
+                    quantity: total,
+                },
+            )?);
+            book.credit(&system_account(&class.jurisdiction, "GOV")?, &class, total)?;
+        }
+        for p in &PILOT_ENTERPRISES {
+            let quantity = allocation(p, pollutant);
+            if quantity == 0 {
+                continue;
+            }
+            let class = pollutant_class(p.jurisdiction, pollutant)?;
+            out.push(submission(
+                format!("demo/{REGIONAL_YEAR}/alloc/{pollutant}/{}", p.id),
+                RIGHTS_DATE,
+                Command::Allocate {
+                    installation: InstallationId::new(p.id)?,
+                    unit_type: class.unit_type.clone(),
+                    vintage: class.vintage,
+                    quantity,
+                },
+            )?);
+            book.debit(
+                &system_account(&class.jurisdiction, "GOV")?,
+                &class,
+                quantity,
+            )?;
+            book.credit(&pilot_account(p.id)?, &class, quantity)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Step 9: approvals where an airshed is left, the VOCs pilot, then the COD transfers at 3:2.
+fn cross_regional_transfers(book: &mut Book) -> Result<Vec<Submission>, DemoError> {
+    let mut approvals = Vec::new();
+    let mut transfers = Vec::new();
+    for t in VOCS_PILOT.iter().chain(&COD_TRANSFERS) {
+        let (from, to) = (known_pilot(t.from)?, known_pilot(t.to)?);
+        let class = pollutant_class(from.jurisdiction, t.pollutant)?;
+        let (from_account, to_account) = (pilot_account(from.id)?, pilot_account(to.id)?);
+        if needs_approval(t)? {
+            let reference = OrderRef::new(format!("APPROVAL-{}-{}", from.id, to.id))?;
+            for j in [from.jurisdiction, to.jurisdiction] {
+                approvals.push(submission(
+                    format!("demo/{REGIONAL_YEAR}/approval/{}/{}/{j}", from.id, to.id),
+                    APPROVAL_DATE,
+                    Command::ApproveTransfer {
+                        approval: reference.clone(),
+                        jurisdiction: JurisdictionCode::new(j)?,
+                        from: from_account.clone(),
+                        to: to_account.clone(),
+                        class: class.clone(),
+                        quantity: t.kg,
+                    },
+                )?);
+            }
+        }
+        let credited = credited(t)?;
+        book.debit(&from_account, &class, t.kg)?;
+        book.credit(&to_account, &class, credited)?;
+        if credited < t.kg {
+            let cancellation = system_account(&class.jurisdiction, "CANCELLATION")?;
+            book.credit(&cancellation, &class, t.kg - credited)?;
+        }
+        transfers.push(submission(
+            format!(
+                "demo/{REGIONAL_YEAR}/transfer/{}/{}/{}",
+                t.pollutant, from.id, to.id
+            ),
+            REGIONAL_TRANSFER_DATE,
+            Command::Transfer {
+                from: from_account,
+                to: to_account,
+                class,
+                quantity: t.kg,
+            },
+        )?);
+    }
+    approvals.extend(transfers);
+    Ok(approvals)
+}
+
+/// Step 10: the Huangpu COD call market, from opening to clearing.
+fn call_market(book: &Book) -> Result<Vec<Submission>, DemoError> {
+    let market = OrderRef::new(CALL_MARKET)?;
+    let vintage = Vintage::new(REGIONAL_YEAR)?;
+    let mut out = vec![submission(
+        format!("demo/{REGIONAL_YEAR}/call/create"),
+        CALL_OPEN_DATE,
+        Command::CreateCallMarket {
+            market: market.clone(),
+            operator: JurisdictionCode::new(CALL_MARKET_OPERATOR)?,
+            pollutant: UnitTypeCode::new(WATER_POLLUTANT)?,
+            vintage,
+            areas: CALL_MARKET_AREAS.iter().map(|a| a.to_string()).collect(),
+            receptors: CALL_MARKET_RECEPTORS
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
+            lot: CALL_LOT_KG,
+            closes: CALL_CLOSES,
+        },
+    )?];
+    // Each buyer deposits exactly the guarantee its buy steps reserve (price x lots).
+    let mut guarantees: BTreeMap<&str, i64> = BTreeMap::new();
+    for s in CALL_STEPS.iter().filter(|s| s.side == OrderSide::Buy) {
+        let g = i64::try_from(s.tonnes)
+            .ok()
+            .and_then(|lots| (s.cny_per_t * 100).checked_mul(lots))
+            .ok_or(DemoError::Overflow("call-market guarantee"))?;
+        let e = guarantees.entry(s.enterprise).or_insert(0);
+        *e = e
+            .checked_add(g)
+            .ok_or(DemoError::Overflow("call-market guarantee"))?;
+    }
+    for p in &PILOT_ENTERPRISES {
+        if let Some(&amount) = guarantees.get(p.id) {
+            out.push(submission(
+                format!("demo/{REGIONAL_YEAR}/call/deposit/{}", p.id),
+                CALL_OPEN_DATE,
+                Command::Deposit {
+                    account: pilot_account(p.id)?,
+                    amount_minor: amount,
+                },
+            )?);
+        }
+    }
+    let mut offered: BTreeMap<&str, u64> = BTreeMap::new();
+    for s in &CALL_STEPS {
+        let p = known_pilot(s.enterprise)?;
+        let account = pilot_account(p.id)?;
+        let quantity = s
+            .tonnes
+            .checked_mul(CALL_LOT_KG)
+            .ok_or(DemoError::Overflow("call-market step"))?;
+        if s.side == OrderSide::Sell {
+            // Sells reserve the seller's own rights: never offer more than the book holds.
+            let class = pollutant_class(p.jurisdiction, WATER_POLLUTANT)?;
+            let total = offered.entry(p.id).or_insert(0);
+            *total += quantity;
+            let held = book.held(&account, &class);
+            if held < *total {
+                return Err(DemoError::Unbalanced {
+                    account: account.to_string(),
+                    class: class.to_string(),
+                    held,
+                    requested: *total,
+                });
+            }
+        }
+        out.push(submission(
+            format!("demo/{REGIONAL_YEAR}/call/step/{}", s.step),
+            CALL_STEP_DATE,
+            Command::SubmitCallStep {
+                market: market.clone(),
+                step: OrderRef::new(s.step)?,
+                account,
+                side: s.side,
+                class: None,
+                quantity,
+                price_minor: s.cny_per_t * 100,
+            },
+        )?);
+    }
+    out.push(submission(
+        format!("demo/{REGIONAL_YEAR}/call/clear"),
+        CALL_CLEAR_DATE,
+        Command::ClearCallMarket { market },
+    )?);
+    Ok(out)
+}
+
 /// What each account holds according to the scenario's own submissions.
 #[derive(Debug, Default)]
 struct Book(BTreeMap<AccountId, BTreeMap<UnitClass, u64>>);
@@ -967,7 +1524,10 @@ mod tests {
                 "market",
                 "surrender 2019",
                 "deadline 2019",
-                "allocation 2020"
+                "allocation 2020",
+                "pollutant rights 2021",
+                "cross-regional transfers 2021",
+                "call market 2021"
             ]
         );
         for sub in s.submissions() {
@@ -1058,6 +1618,24 @@ mod tests {
                 .sum();
             assert_eq!(held_2020, *w, "{j}");
         }
+    }
+
+    #[test]
+    fn the_vocs_pilot_moves_13257_kg_among_eight_firms() {
+        let total: u64 = VOCS_PILOT.iter().map(|t| t.kg).sum();
+        assert_eq!(total, 13_257);
+        let firms: BTreeSet<&str> = VOCS_PILOT.iter().flat_map(|t| [t.from, t.to]).collect();
+        assert_eq!(firms.len(), 8);
+        // Guangde (AIR-AH) into the zone needs approval; within AIR-DZ it does not.
+        let approvals: Vec<bool> = VOCS_PILOT
+            .iter()
+            .map(|t| needs_approval(t).unwrap())
+            .collect();
+        assert_eq!(approvals, [true, true, false, false]);
+        // 3:2 on COD between areas: 1,500 -> 1,000; 3,000 -> 2,000; 1,000 -> 666.
+        let credits: Vec<u64> = COD_TRANSFERS.iter().map(|t| credited(t).unwrap()).collect();
+        assert_eq!(credits, [1_000, 2_000, 666]);
+        assert!(PILOT_ENTERPRISES.iter().all(|p| p.id.starts_with(p.area)));
     }
 
     #[test]
