@@ -23,7 +23,7 @@
 //! | 6 | `deadline 2019` | per jurisdiction: `process_deadline` `CO2E` 2019 |
 //! | 7 | `allocation 2020` | as step 2 for vintage 2020 (the registry withholds the 2019 shortfalls) |
 //! | 8 | `pollutant rights 2021` | per pilot enterprise: `open_account`, `register_installation` (a sector of the geography, first year 2021), `set_account_area`; per jurisdiction: `issue` COD and VOCS 2021; per enterprise: `allocate` COD and VOCS 2021 |
-//! | 9 | `cross-regional transfers 2021` | `approve_transfer` by both jurisdictions of each VOCs transfer that leaves an airshed; the VOCs pilot `transfer`s; COD `transfer`s between areas (3:2) |
+//! | 9 | `cross-regional transfers 2021` | `approve_cross_regional_transfer` by both jurisdictions of each VOCs transfer that leaves an airshed; the VOCs pilot `transfer`s; COD `transfer`s between areas (3:2) |
 //! | 10 | `call market 2021` | `create_call_market`, the buyers' `deposit`s, sealed `submit_call_step`s, `clear_call_market` |
 //!
 //! Steps 8-10 are the same for every seed and facility list: see "The cross-regional part" below.
@@ -119,7 +119,7 @@
 //!   replayed in spirit with 2021 rights: eight firms, four deliveries, 13,257 kg of VOCs in total
 //!   (the real pilot's volume, ets-rules.md). Two go from Guangde (airshed `AIR-AH`) into the
 //!   zone: the zone's areas share no airshed with Guangde, so the administrators of both
-//!   jurisdictions `approve_transfer` the exact delivery first (2021-07-01). Two stay within the
+//!   jurisdictions `approve_cross_regional_transfer` the exact delivery first (2021-07-01). Two stay within the
 //!   zone's airshed `AIR-DZ` and move as they are, across provincial borders. No pilot area is
 //!   non-attainment for VOCs, so no air ratio applies: credited = delivered.
 //! * **COD** ([`COD_TRANSFERS`]): three deliveries between areas of the Taihu/Huangpu basin, at
@@ -1128,7 +1128,7 @@ fn cross_regional_transfers(book: &mut Book) -> Result<Vec<Submission>, DemoErro
                 approvals.push(submission(
                     format!("demo/{REGIONAL_YEAR}/approval/{}/{}/{j}", from.id, to.id),
                     APPROVAL_DATE,
-                    Command::ApproveTransfer {
+                    Command::ApproveCrossRegionalTransfer {
                         approval: reference.clone(),
                         jurisdiction: JurisdictionCode::new(j)?,
                         from: from_account.clone(),

@@ -371,7 +371,7 @@ pub enum Command {
     /// One jurisdiction's administrator approves one cross-regional transfer (sender, receiver,
     /// class, quantity). When the administrators of both parties' jurisdictions have approved, the
     /// matching `transfer` may proceed where a rule asks for approval, and uses the approval up.
-    ApproveTransfer {
+    ApproveCrossRegionalTransfer {
         /// Approval reference, shared by both jurisdictions' approvals.
         approval: OrderRef,
         /// The approving jurisdiction.
@@ -488,7 +488,7 @@ impl Command {
             Command::ConfirmBlockTrade { .. } => "confirm_block_trade",
             Command::WithdrawBlockTrade { .. } => "withdraw_block_trade",
             Command::SetAccountArea { .. } => "set_account_area",
-            Command::ApproveTransfer { .. } => "approve_transfer",
+            Command::ApproveCrossRegionalTransfer { .. } => "approve_cross_regional_transfer",
             Command::CreateCallMarket { .. } => "create_call_market",
             Command::SubmitCallStep { .. } => "submit_call_step",
             Command::WithdrawCallStep { .. } => "withdraw_call_step",
@@ -583,7 +583,7 @@ pub enum Effect {
         area: String,
     },
     /// A jurisdiction approved a cross-regional transfer; `complete` once both have.
-    TransferApproved {
+    CrossRegionalTransferApproved {
         /// Approval reference.
         approval: OrderRef,
         /// Approving jurisdiction.

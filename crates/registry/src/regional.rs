@@ -219,7 +219,7 @@ impl RegistryState {
 
     /// Records one jurisdiction's approval of a cross-regional transfer. The jurisdiction must
     /// administer the sender or the receiver; each approves once.
-    pub(crate) fn approve_transfer(
+    pub(crate) fn approve_cross_regional_transfer(
         &mut self,
         reference: &OrderRef,
         jurisdiction: &JurisdictionCode,
@@ -304,7 +304,7 @@ impl RegistryState {
             });
         approval.approved_by.insert(jurisdiction.clone());
         let complete = needed.is_subset(&approval.approved_by);
-        Ok(vec![Effect::TransferApproved {
+        Ok(vec![Effect::CrossRegionalTransferApproved {
             approval: reference.clone(),
             jurisdiction: jurisdiction.clone(),
             complete,

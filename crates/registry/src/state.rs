@@ -520,14 +520,21 @@ impl RegistryState {
                 account,
             } => self.withdraw_call_step(date, market, step, account),
             Command::ClearCallMarket { market } => self.clear_call_market(date, market),
-            Command::ApproveTransfer {
+            Command::ApproveCrossRegionalTransfer {
                 approval,
                 jurisdiction,
                 from,
                 to,
                 class,
                 quantity,
-            } => self.approve_transfer(approval, jurisdiction, from, to, class, *quantity),
+            } => self.approve_cross_regional_transfer(
+                approval,
+                jurisdiction,
+                from,
+                to,
+                class,
+                *quantity,
+            ),
             Command::CreateAuction {
                 auction,
                 class,
@@ -1767,7 +1774,7 @@ fn command_quantity(command: &Command) -> Option<u64> {
         Command::Issue { quantity, .. }
         | Command::Allocate { quantity, .. }
         | Command::Transfer { quantity, .. }
-        | Command::ApproveTransfer { quantity, .. }
+        | Command::ApproveCrossRegionalTransfer { quantity, .. }
         | Command::SubmitCallStep { quantity, .. }
         | Command::Surrender { quantity, .. }
         | Command::ReverseSurrender { quantity, .. }

@@ -286,7 +286,7 @@ fn air_rights_leave_their_airshed_only_with_both_approvals() {
         transfer("GD-1", "QP-1", voc.clone(), 500),
         RuleCode::CrossAirshedNeedsApproval,
     );
-    let approve = |j: &str| Command::ApproveTransfer {
+    let approve = |j: &str| Command::ApproveCrossRegionalTransfer {
         approval: rf("AP-1"),
         jurisdiction: jur(j),
         from: acc("GD-1"),
@@ -307,7 +307,7 @@ fn air_rights_leave_their_airshed_only_with_both_approvals() {
     let effects = m.ok(approve("CN-SH"));
     assert!(matches!(
         effects[0],
-        Effect::TransferApproved { complete: true, .. }
+        Effect::CrossRegionalTransferApproved { complete: true, .. }
     ));
     // The approval covers exactly 500: 400 is still refused.
     m.refused(
