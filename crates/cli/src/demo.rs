@@ -337,16 +337,14 @@ fn print_call_market(state: &RegistryState, area_name: &dyn Fn(&str) -> String) 
         let Some(r) = geo.receptor(code) else {
             continue;
         };
-        let headroom = geo.receptor_headroom(r);
-        let load: f64 = m
-            .areas
-            .iter()
-            .map(|a| {
-                let change = result.net_change.get(a).copied().unwrap_or(0) as f64;
-                r.coefficients.get(a).copied().unwrap_or(0.0) * lot_t * change
-            })
-            .sum();
-        let binds = (load - headroom).abs() <= 1e-6 * headroom.abs().max(1.0);
+        // The market's own figures: headroom left when it cleared, load of the settled fills.
+        let headroom = result.headroom.get(code).copied().unwrap_or(0.0);
+        let load = result
+            .receptor_load_change
+            .get(code)
+            .copied()
+            .unwrap_or(0.0);
+        let binds = result.receptor_prices.get(code).copied().unwrap_or(0.0) > 0.0;
         let mu = result.receptor_prices.get(code).copied().unwrap_or(0.0);
         t.add_row(vec![
             format!("{code} {}", r.name),

@@ -188,7 +188,7 @@ fn print_net_flows(state: &RegistryState, json: bool) -> Result<()> {
     if json {
         let areas_json: Vec<_> = areas
             .iter()
-            .map(|(a, p, v)| serde_json::json!({"area": a, "pollutant": p, "net_inflow": v.to_string()}))
+            .map(|(a, p, v)| serde_json::json!({"area": a, "pollutant": p, "net_inflow": i64::try_from(*v).unwrap_or(if *v < 0 { i64::MIN } else { i64::MAX })}))
             .collect();
         let out = serde_json::json!({"flows": rows, "pairs": pairs, "areas": areas_json});
         println!("{}", serde_json::to_string_pretty(&out)?);

@@ -72,22 +72,24 @@ fn the_demo_runs_the_cross_regional_market() {
     );
 
     // The call market, solved by hand. Lot = 1 t, so per-lot coefficients are the per-tonne ones:
-    // Dianshan Lake (headroom 12,000 - 3,000 - 7,500 = 1,500 t/yr): Qingpu 0.60, Kunshan 0.50,
-    // Wujiang 0.35, Jiashan none; Jishuigang (headroom 20 - 9 - 8.5 = 2.5 mg/L): Kunshan 0.0010,
-    // Wujiang 0.0015. Suppose only Dianshan binds and rank every step by its price per t/yr of
-    // lake load (CNY): Qingpu buy 30,000 / 0.6 = 50,000; Kunshan buy 20,000 / 0.5 = 40,000;
-    // Wujiang buy 12,000 / 0.35 = 34,286; Wujiang sell 10,000 / 0.35 = 28,571 (frees load);
-    // Qingpu sell 26,000 / 0.6 = 43,333; Jiashan sell frees nothing. At a lake price of 40,000:
-    // the Qingpu buy (900 t/yr of load) and the Wujiang sell (-140) fill, the Qingpu sell and the
-    // Wujiang buy do not, and Kunshan takes the rest, (1,500 - 900 + 140) / 0.5 = 1,480 of its
-    // 1,500 lots - partial, so it sets the price: mu = 20,000 / 0.5 = CNY 40,000 per t/yr.
-    // Jishuigang's load 0.0010 x 1,480 - 0.0015 x 400 = 0.88 < 2.5: slack, price 0 - the
-    // assumption holds. Area prices 0.6 mu = 24,000 (Qingpu), 0.5 mu = 20,000 (Kunshan),
-    // 0.35 mu = 14,000 (Wujiang), 0 (Jiashan): each unfilled step is out of the money at its
-    // area's price (Qingpu sell 26,000 > 24,000; Wujiang buy 12,000 < 14,000; Jiashan sell
-    // 8,000 > 0). Revenue = mu x headroom = 40,000 x 1,500 = CNY 60,000,000 (= 1,500 x 24,000 +
-    // 1,480 x 20,000 - 400 x 14,000); surplus = 1,500 x 30,000 + 1,480 x 20,000 - 400 x 10,000
-    // = CNY 70,600,000.
+    // Dianshan Lake: Qingpu 0.60, Kunshan 0.50, Wujiang 0.35, Jiashan 0.15; configured headroom
+    // 12,000 - 3,000 - 7,500 = 1,500 t/yr, less the load of the transfers before the market
+    // (area inflows in t: Kunshan -1, Wujiang +0.5, Qingpu +1, Jiashan -2.334):
+    // -0.5 + 0.175 + 0.6 - 0.3501 = -0.0751, so 1,500.0751 t/yr remain. Jishuigang (2.5 mg/L
+    // configured): Kunshan 0.0010, Wujiang 0.0015. Suppose only Dianshan binds and rank every
+    // step by its price per t/yr of lake load (CNY): Qingpu buy 30,000 / 0.6 = 50,000; Kunshan
+    // buy 20,000 / 0.5 = 40,000; Wujiang buy 12,000 / 0.35 = 34,286; Wujiang sell 10,000 / 0.35
+    // = 28,571 (frees load); Qingpu sell 26,000 / 0.6 = 43,333; Jiashan sell 8,000 / 0.15 =
+    // 53,333. At a lake price of 40,000: the Qingpu buy (900 t/yr of load) and the Wujiang sell
+    // (-140) fill, the Qingpu sell, Jiashan sell and Wujiang buy do not, and Kunshan takes the
+    // rest, (1,500.0751 - 900 + 140) / 0.5 = 1,480.15 of its 1,500 lots (1,480 whole lots) -
+    // partial, so it sets the price: mu = 20,000 / 0.5 = CNY 40,000 per t/yr. Jishuigang's load
+    // 0.0010 x 1,480 - 0.0015 x 400 = 0.88 < 2.5: slack, price 0 - the assumption holds. Area
+    // prices 0.6 mu = 24,000 (Qingpu), 0.5 mu = 20,000 (Kunshan), 0.35 mu = 14,000 (Wujiang),
+    // 0.15 mu = 6,000 (Jiashan): each unfilled step is out of the money at its area's price
+    // (Qingpu sell 26,000 > 24,000; Wujiang buy 12,000 < 14,000; Jiashan sell 8,000 > 6,000).
+    // Revenue = 1,500 x 24,000 + 1,480 x 20,000 - 400 x 14,000 = CNY 60,000,000; surplus =
+    // 1,500 x 30,000 + 1,480 x 20,000 - 400 x 10,000 = CNY 70,600,000.
     let market = state
         .regional()
         .call_market(&OrderRef::new("HUANGPU-COD-2021").unwrap())
@@ -109,7 +111,7 @@ fn the_demo_runs_the_cross_regional_market() {
     assert_eq!(price("CN-SH-QP"), 2_400_000); // fen per lot of 1 t
     assert_eq!(price("CN-JS-SZ-KS"), 2_000_000);
     assert_eq!(price("CN-JS-SZ-WJ"), 1_400_000);
-    assert_eq!(price("CN-ZJ-JX-JS"), 0);
+    assert_eq!(price("CN-ZJ-JX-JS"), 600_000);
     let mu = result.receptor_prices["DIANSHAN-LAKE-COD"];
     assert!((mu - 4_000_000.0).abs() < 1e-3, "{mu}");
     assert!(result.receptor_prices["JISHUIGANG-COD"].abs() < 1e-6);

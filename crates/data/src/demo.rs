@@ -134,8 +134,9 @@
 //!   lots), sealed steps [`CALL_STEPS`] 2021-09-15, window closes 2021-09-30, cleared
 //!   2021-10-08. The steps are sized to the receptors' illustrative headroom (Dianshan Lake takes
 //!   1,500 t/yr more): buyers bid for more than the lake can take, so its constraint binds and
-//!   the four areas clear at different prices (Jiashan, which the configured coefficients do not
-//!   connect to either receptor, clears at zero and its offer to sell finds no taker).
+//!   the four areas clear at different prices (Jiashan's offer to sell, at CNY 8,000/t, is above its
+//!   area's price of 0.15 x 40,000 = CNY 6,000/t and finds no taker). The lake's headroom for the
+//!   market is what the configuration gives less the load of the transfers before it.
 //! * **Transaction ids**: `demo/2021/pilot/account/{id}`, `demo/2021/pilot/installation/{id}`,
 //!   `demo/2021/pilot/area/{id}`, `demo/2021/issue/{J}/{P}`, `demo/2021/alloc/{P}/{id}`,
 //!   `demo/2021/approval/{from}/{to}/{J}` (approval reference `APPROVAL-{from}-{to}`),

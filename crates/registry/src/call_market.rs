@@ -17,6 +17,7 @@ use crate::rules::{RuleCode, Violation};
 use crate::state::RegistryState;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
+use yrd_geography::{Geography, Receptor, SectorClass};
 use yrd_ledger::AccountNo;
 use yrd_spatial::{Problem, ReceptorSpec, Side, SolverChoice, Step};
 use yrd_types::{
@@ -54,6 +55,10 @@ pub struct CallResult {
     pub receptor_prices: BTreeMap<String, f64>,
     /// Net change per area after rounding, lots.
     pub net_change: BTreeMap<String, i64>,
+    /// Headroom each receptor had for this market (receptor units; see `remaining_headroom`).
+    pub headroom: BTreeMap<String, f64>,
+    /// Load change the settled fills cause at each receptor (receptor units).
+    pub receptor_load_change: BTreeMap<String, f64>,
     /// Sum over buy fills of price x lots minus sum over sell fills, at the steps' prices.
     pub total_surplus_minor: i128,
     /// What buyers paid minus what sellers received, minor units.
@@ -81,6 +86,8 @@ pub struct CallMarket {
     pub steps: BTreeMap<OrderRef, CallStep>,
     /// Set when cleared.
     pub result: Option<CallResult>,
+    /// Cancelled by the operator before clearing: every reservation was released.
+    pub cancelled: bool,
 }
 
 /// A call market's terms as the command carries them.
@@ -110,6 +117,16 @@ fn fail(code: RuleCode, field: &'static str, message: impl Into<String>) -> Vec<
     vec![Violation::new(code, field, message)]
 }
 
+/// The transfer coefficient of `area` at a receptor, receptor units per tonne: the area's own, or
+/// else that of its nearest ancestor that has one (a county discharges where its prefecture does),
+/// else 0.
+pub fn coefficient(geo: &Geography, receptor: &Receptor, area: &str) -> f64 {
+    geo.area_of_ancestors(area)
+        .iter()
+        .find_map(|a| receptor.coefficients.get(&a.code).copied())
+        .unwrap_or(0.0)
+}
+
 fn guarantee(step: &CallStep) -> i64 {
     match step.side {
         OrderSide::Buy => step.price_minor * step.lots as i64,
@@ -118,11 +135,16 @@ fn guarantee(step: &CallStep) -> i64 {
 }
 
 impl CallMarket {
+    /// Neither cleared nor cancelled: its steps hold reservations.
+    pub fn is_open(&self) -> bool {
+        self.result.is_none() && !self.cancelled
+    }
+
     /// Cash each account holds as guarantees of open steps.
     pub(crate) fn guarantees(&self) -> impl Iterator<Item = (AccountNo, i64)> + '_ {
         self.steps
             .values()
-            .filter(|_| self.result.is_none())
+            .filter(|_| self.is_open())
             .map(|s| (s.account, guarantee(s)))
     }
 }
@@ -181,10 +203,16 @@ impl RegistryState {
                 ),
             ));
         }
-        if s.areas.is_empty() || s.receptors.is_empty() {
+        if s.areas.is_empty() {
             return Err(rule(
                 "areas",
-                "a call market needs at least one area and one receptor".into(),
+                "a call market needs at least one area".into(),
+            ));
+        }
+        if s.receptors.is_empty() {
+            return Err(rule(
+                "receptors",
+                "a call market needs at least one receptor: without one nothing bounds what it issues".into(),
             ));
         }
         for (i, a) in s.areas.iter().enumerate() {
@@ -200,11 +228,12 @@ impl RegistryState {
             }
         }
         if let Some(rule_broken) = geo.common_region_violation(medium, s.areas) {
-            return Err(fail(
-                crate::regional::rule_code(rule_broken.rule),
-                "areas",
-                rule_broken.message,
-            ));
+            // No approval can admit a pool across basins or airsheds.
+            let code = match crate::regional::rule_code(rule_broken.rule) {
+                RuleCode::CrossAirshedNeedsApproval => RuleCode::CallMarketRule,
+                other => other,
+            };
+            return Err(fail(code, "areas", rule_broken.message));
         }
         for (i, r) in s.receptors.iter().enumerate() {
             let Some(rec) = geo.receptor(r) else {
@@ -223,6 +252,21 @@ impl RegistryState {
                 return Err(rule("receptors", format!("receptor {r} listed twice")));
             }
         }
+        // An area no receptor sees would receive unlimited rights at price zero.
+        for a in s.areas {
+            let seen = s.receptors.iter().any(|r| {
+                geo.receptor(r)
+                    .is_some_and(|rec| coefficient(geo, rec, a) > 0.0)
+            });
+            if !seen {
+                return Err(rule(
+                    "areas",
+                    format!(
+                        "no listed receptor has a transfer coefficient for area {a}: nothing would bound what it buys"
+                    ),
+                ));
+            }
+        }
         self.regional_mut().call_markets.insert(
             s.market.clone(),
             CallMarket {
@@ -235,6 +279,7 @@ impl RegistryState {
                 closes: s.closes,
                 steps: BTreeMap::new(),
                 result: None,
+                cancelled: false,
             },
         );
         Ok(vec![Effect::CallMarketCreated {
@@ -248,11 +293,14 @@ impl RegistryState {
         n: &NewStep<'_>,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let m = self.call_market(n.market)?.clone();
-        if m.result.is_some() || date > m.closes {
+        if !m.is_open() || date > m.closes {
             return Err(fail(
-                RuleCode::AuctionClosed,
+                RuleCode::CallMarketClosed,
                 "market",
-                format!("call market {} closed on {}", n.market, m.closes),
+                format!(
+                    "call market {} is closed (window {}, cleared or cancelled)",
+                    n.market, m.closes
+                ),
             ));
         }
         if m.steps.contains_key(n.step) {
@@ -303,6 +351,7 @@ impl RegistryState {
             ));
         }
         let lots = n.quantity / m.lot;
+        self.call_market_sector(no, &m.pollutant)?;
         let jurisdiction = self.ledger().account(no).spec.jurisdiction.clone();
         let own_class = UnitClass {
             jurisdiction: jurisdiction.clone(),
@@ -329,6 +378,16 @@ impl RegistryState {
                     let inflow =
                         self.regional()
                             .net_inflow_within(geo, &measured.code, &m.pollutant);
+                    // Buy steps already sealed in this market count as if filled.
+                    let pending: i128 = m
+                        .steps
+                        .values()
+                        .filter(|s| {
+                            s.side == OrderSide::Buy && geo.is_within(&s.area, &measured.code)
+                        })
+                        .map(|s| i128::from(s.lots) * i128::from(m.lot))
+                        .sum();
+                    let inflow = inflow + pending;
                     if inflow + i128::from(n.quantity) > 0 {
                         return Err(fail(
                             RuleCode::NonAttainmentIncrease,
@@ -350,7 +409,16 @@ impl RegistryState {
                     lots,
                     price_minor: n.price_minor,
                 };
-                let g = guarantee(&step);
+                let g = step
+                    .price_minor
+                    .checked_mul(i64::try_from(lots).unwrap_or(i64::MAX))
+                    .ok_or_else(|| {
+                        fail(
+                            RuleCode::QuantityOverflow,
+                            "price_minor",
+                            format!("the guarantee {} x {lots} lots overflows", step.price_minor),
+                        )
+                    })?;
                 if g > 0 {
                     self.require_cash(no, g, date, "price_minor", "the step's guarantee")?;
                     self.cash_mut().reserve_on(no, g, date).expect("checked");
@@ -443,11 +511,14 @@ impl RegistryState {
         account: &AccountId,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let m = self.call_market(market)?;
-        if m.result.is_some() || date > m.closes {
+        if !m.is_open() || date > m.closes {
             return Err(fail(
-                RuleCode::AuctionClosed,
+                RuleCode::CallMarketClosed,
                 "market",
-                format!("call market {market} is closed"),
+                format!(
+                    "call market {market} is closed (window {}, cleared or cancelled)",
+                    m.closes
+                ),
             ));
         }
         let lot = m.lot;
@@ -478,6 +549,94 @@ impl RegistryState {
         }])
     }
 
+    /// Receptor headroom left for a market: standard - background - current load (the geography
+    /// as configured) minus the load of every registered movement since - each area's cumulative
+    /// net inflow of the pollutant (transfers after ratios, earlier call-market fills) times its
+    /// coefficient. So successive markets share one headroom instead of each using it again.
+    pub(crate) fn remaining_headroom(
+        &self,
+        geo: &Geography,
+        r: &Receptor,
+        pollutant: &UnitTypeCode,
+    ) -> f64 {
+        let used: f64 = self
+            .regional()
+            .inflows()
+            .filter(|(_, p, _)| *p == pollutant)
+            .map(|(area, _, kg)| coefficient(geo, r, area) * kg as f64 / 1000.0)
+            .sum();
+        geo.receptor_headroom(r) - used
+    }
+
+    /// The sector rules applied to a call market's participants: it pools many counterparties, so
+    /// a source the rules keep apart from industry cannot take part - agricultural sources (no
+    /// industry-agriculture trades) and, for air pollutants, the power sector (ring-fenced); they
+    /// trade bilaterally within their sector.
+    fn call_market_sector(
+        &self,
+        account: AccountNo,
+        pollutant: &UnitTypeCode,
+    ) -> Result<(), Vec<Violation>> {
+        let geo = self
+            .config()
+            .geography
+            .as_ref()
+            .expect("market created with one");
+        let sector = self
+            .sector_or_fail(account, "account")
+            .map_err(|v| vec![v])?;
+        let class = geo.sector(sector).map(|s| s.class);
+        let id = &self.ledger().account(account).spec.id;
+        let rules = &geo.rules;
+        if class == Some(SectorClass::Agriculture) && rules.no_industry_agriculture {
+            return Err(fail(
+                RuleCode::IndustryAgricultureTransfer,
+                "account",
+                format!(
+                    "account {id} is an agricultural source ({sector}): it cannot trade in a call market with industrial sources"
+                ),
+            ));
+        }
+        let air = geo.medium(pollutant) == Some(yrd_geography::Medium::Air);
+        if class == Some(SectorClass::Power) && air && rules.power_air_ring_fenced {
+            return Err(fail(
+                RuleCode::PowerSectorRingFence,
+                "account",
+                format!(
+                    "account {id} is a power-sector source: its {pollutant} rights are ring-fenced within the power sector"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Cancels an open call market (its operator): every step's reservation is released and
+    /// nothing is settled; the steps stay on record.
+    pub(crate) fn cancel_call_market(
+        &mut self,
+        market: &OrderRef,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        let m = self.call_market(market)?.clone();
+        if !m.is_open() {
+            return Err(fail(
+                RuleCode::CallMarketClosed,
+                "market",
+                format!("call market {market} was already cleared or cancelled"),
+            ));
+        }
+        for s in m.steps.values() {
+            self.release_step(s, m.lot);
+        }
+        self.regional_mut()
+            .call_markets
+            .get_mut(market)
+            .expect("found")
+            .cancelled = true;
+        Ok(vec![Effect::CallMarketCancelled {
+            market: market.clone(),
+        }])
+    }
+
     /// The clearing problem of a call market: areas as locations, its receptors with their
     /// headroom and per-lot coefficients (the geography gives receptor units per tonne; one lot
     /// is `lot` base units of the pollutant, kg: `a_per_lot = a_per_t * lot / 1000`).
@@ -494,12 +653,12 @@ impl RegistryState {
             let r = geo.receptor(code).expect("checked at creation");
             receptors.push(ReceptorSpec {
                 id: code.clone(),
-                headroom: geo.receptor_headroom(r),
+                headroom: self.remaining_headroom(geo, r, &m.pollutant),
             });
             coefficients.push(
                 m.areas
                     .iter()
-                    .map(|a| r.coefficients.get(a).copied().unwrap_or(0.0) * tonnes_per_lot)
+                    .map(|a| coefficient(geo, r, a) * tonnes_per_lot)
                     .collect(),
             );
         }
@@ -533,16 +692,16 @@ impl RegistryState {
         market: &OrderRef,
     ) -> Result<Vec<Effect>, Vec<Violation>> {
         let m = self.call_market(market)?.clone();
-        if m.result.is_some() {
+        if !m.is_open() {
             return Err(fail(
-                RuleCode::AuctionClosed,
+                RuleCode::CallMarketClosed,
                 "market",
-                format!("call market {market} was already cleared"),
+                format!("call market {market} was already cleared or cancelled"),
             ));
         }
         if date <= m.closes {
             return Err(fail(
-                RuleCode::AuctionClosed,
+                RuleCode::CallMarketRule,
                 "date",
                 format!(
                     "call market {market} can be cleared after its window closes on {}",
@@ -716,6 +875,18 @@ impl RegistryState {
                 .iter()
                 .cloned()
                 .zip(clearing.receptor_prices.iter().copied())
+                .collect(),
+            headroom: m
+                .receptors
+                .iter()
+                .cloned()
+                .zip(problem.receptors.iter().map(|r| r.headroom))
+                .collect(),
+            receptor_load_change: m
+                .receptors
+                .iter()
+                .cloned()
+                .zip(clearing.receptor_load.iter().copied())
                 .collect(),
             net_change: m
                 .areas

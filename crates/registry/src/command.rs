@@ -442,6 +442,12 @@ pub enum Command {
         /// Call market.
         market: OrderRef,
     },
+    /// Cancels an open call market (its operator, e.g. after a failed clearing): every step's
+    /// cash guarantee and reserved units are released; nothing settles.
+    CancelCallMarket {
+        /// Call market.
+        market: OrderRef,
+    },
     /// Halts or resumes trading in an instrument (exchange operator).
     SetTradingHalt {
         /// Instrument.
@@ -493,6 +499,7 @@ impl Command {
             Command::SubmitCallStep { .. } => "submit_call_step",
             Command::WithdrawCallStep { .. } => "withdraw_call_step",
             Command::ClearCallMarket { .. } => "clear_call_market",
+            Command::CancelCallMarket { .. } => "cancel_call_market",
         }
     }
 }
@@ -567,6 +574,11 @@ pub enum Effect {
         amount_minor: i64,
         /// Serials issued or retired.
         ranges: Vec<SerialRange>,
+    },
+    /// A call market was cancelled; its reservations were released.
+    CallMarketCancelled {
+        /// Market.
+        market: OrderRef,
     },
     /// A call market cleared.
     CallMarketCleared {

@@ -286,6 +286,28 @@ impl RegistryState {
                 ));
             }
         }
+        let _ = self.class_pub(class, "class").map_err(|e| v.push(e));
+        if v.is_empty() {
+            // An approval must be for a transfer that needs one and that approval makes lawful.
+            match self.judge_with(f, t, class, quantity, None, false, "to") {
+                Ok(Some(c)) if !c.terms.needs_approval => v.push(fail(
+                    RuleCode::ApprovalRule,
+                    "approval",
+                    format!("a transfer from {from} to {to} of {class} needs no approval"),
+                )),
+                Ok(None) => v.push(fail(
+                    RuleCode::ApprovalRule,
+                    "approval",
+                    format!("a transfer from {from} to {to} of {class} is not cross-regional: it needs no approval"),
+                )),
+                Ok(Some(_)) => {}
+                Err(_) => {
+                    if let Err(e) = self.judge_with(f, t, class, quantity, None, true, "to") {
+                        v.push(e);
+                    }
+                }
+            }
+        }
         if !v.is_empty() {
             return Err(v);
         }
@@ -340,7 +362,9 @@ impl RegistryState {
 
     /// Judges a transfer of `quantity` units of `class` from `from` to `to` under the market's
     /// cross-regional rules. `None`: the rules do not apply (no geography, not a governed
-    /// pollutant, a party without an area, or one area).
+    /// pollutant, a system account on either side, or one area). Between enterprise accounts
+    /// every party must have an area and an installation of a configured sector: an account
+    /// without them would be a way around the rules.
     pub(crate) fn judge_cross_regional(
         &self,
         from: AccountNo,
@@ -349,18 +373,43 @@ impl RegistryState {
         quantity: u64,
         field: &'static str,
     ) -> Result<Option<CrossTransfer>, Violation> {
+        let approval = self.matching_approval(from, to, class, quantity);
+        self.judge_with(from, to, class, quantity, approval, false, field)
+    }
+
+    /// The judgement itself; `assume_approved` asks what the rules say once both jurisdictions
+    /// have approved (for checking an approval before it is recorded).
+    #[allow(clippy::too_many_arguments)]
+    fn judge_with(
+        &self,
+        from: AccountNo,
+        to: AccountNo,
+        class: &UnitClass,
+        quantity: u64,
+        approval: Option<OrderRef>,
+        assume_approved: bool,
+        field: &'static str,
+    ) -> Result<Option<CrossTransfer>, Violation> {
         let Some(geo) = self.config().geography.as_ref() else {
             return Ok(None);
         };
         if geo.medium(&class.unit_type).is_none() {
             return Ok(None);
         }
-        let (Some(from_area), Some(to_area)) =
-            (self.regional().area(from), self.regional().area(to))
-        else {
-            return Ok(None);
+        let enterprise = |a: AccountNo| {
+            matches!(
+                self.ledger().account(a).spec.kind,
+                AccountKind::OperatorHolding | AccountKind::Trading
+            )
         };
-        let approval = self.matching_approval(from, to, class, quantity);
+        if !enterprise(from) || !enterprise(to) {
+            return Ok(None);
+        }
+        let (from_area, to_area) = (self.located(from, field)?, self.located(to, field)?);
+        let (from_sector, to_sector) = (
+            self.sector_or_fail(from, field)?,
+            self.sector_or_fail(to, field)?,
+        );
         // A non-attainment rule measures the area that misses its target, which may be an
         // ancestor of the receiving area (a county of a non-attainment prefecture).
         let measured = geo
@@ -370,16 +419,16 @@ impl RegistryState {
             pollutant: &class.unit_type,
             from: Party {
                 area: Some(from_area),
-                sector: self.sector_of(from),
+                sector: Some(from_sector),
                 jurisdiction: &self.ledger().account(from).spec.jurisdiction,
             },
             to: Party {
                 area: Some(to_area),
-                sector: self.sector_of(to),
+                sector: Some(to_sector),
                 jurisdiction: &self.ledger().account(to).spec.jurisdiction,
             },
             quantity,
-            approved: approval.is_some(),
+            approved: assume_approved || approval.is_some(),
             to_area_net_inflow: self
                 .regional()
                 .net_inflow_within(geo, measured, &class.unit_type),
@@ -395,6 +444,53 @@ impl RegistryState {
             })),
             Err(refusal) => Err(fail(rule_code(refusal.rule), field, refusal.message)),
         }
+    }
+
+    /// The area of an enterprise account that moves governed pollutant rights.
+    fn located(&self, account: AccountNo, field: &'static str) -> Result<&str, Violation> {
+        self.regional().area(account).ok_or_else(|| {
+            fail(
+                RuleCode::UnknownArea,
+                field,
+                format!(
+                    "account {} has no area: pollutant rights move only between accounts placed in an area (set_account_area)",
+                    self.ledger().account(account).spec.id
+                ),
+            )
+        })
+    }
+
+    /// The configured sector of an enterprise account's installation.
+    pub(crate) fn sector_or_fail(
+        &self,
+        account: AccountNo,
+        field: &'static str,
+    ) -> Result<&str, Violation> {
+        let id = &self.ledger().account(account).spec.id;
+        let Some(sector) = self.sector_of(account) else {
+            return Err(fail(
+                RuleCode::UnknownSector,
+                field,
+                format!(
+                    "account {id} has no installation, so no sector: the sector rules cannot be applied to it"
+                ),
+            ));
+        };
+        let known = self
+            .config()
+            .geography
+            .as_ref()
+            .is_some_and(|g| g.sector(sector).is_some());
+        if !known {
+            return Err(fail(
+                RuleCode::UnknownSector,
+                field,
+                format!(
+                    "the sector {sector:?} of account {id}'s installation is not in the market geography"
+                ),
+            ));
+        }
+        Ok(sector)
     }
 
     /// Applies a judged cross-regional transfer: `credited` units to the receiver, the ratio's

@@ -123,8 +123,10 @@ pub enum RuleCode {
     CrossJurisdictionNeedsApproval,
     /// After the trading ratio, the receiver would be credited nothing.
     RatioCreditsNothing,
-    /// A call-market rule (set-up, lot, area, price) refused the command.
+    /// A call-market rule (set-up, lot, area, price, window still open) refused the command.
     CallMarketRule,
+    /// The call market's window is over, or it was cleared or cancelled.
+    CallMarketClosed,
     /// The clearing solver failed; nothing was settled.
     SpatialSolverFailed,
 }
@@ -157,16 +159,6 @@ impl RuleCode {
                 "banking and borrowing rules of the trading periods (market configuration)"
             }
             RuleCode::InsufficientHoldings => "no overdraft: units cannot be created by a transfer",
-            RuleCode::CrossBasinWaterTransfer
-            | RuleCode::CrossAirshedNeedsApproval
-            | RuleCode::IndustryAgricultureTransfer
-            | RuleCode::PowerSectorRingFence
-            | RuleCode::NonAttainmentIncrease => {
-                "Guiding Opinions on Paid Use and Trading of Emission Rights, State Council General Office 2014 No. 38; market geography"
-            }
-            RuleCode::RatioCreditsNothing => {
-                "trading ratios of the market geography (e.g. Jiaxing 1.5:1)"
-            }
             RuleCode::ReversalExceedsSurrender => {
                 "EU Reg. 2019/1122 Art. 68 (reversal of surrender)"
             }

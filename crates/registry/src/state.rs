@@ -520,6 +520,7 @@ impl RegistryState {
                 account,
             } => self.withdraw_call_step(date, market, step, account),
             Command::ClearCallMarket { market } => self.clear_call_market(date, market),
+            Command::CancelCallMarket { market } => self.cancel_call_market(market),
             Command::ApproveCrossRegionalTransfer {
                 approval,
                 jurisdiction,
@@ -682,6 +683,7 @@ impl RegistryState {
         for (reference, market) in &self.regional.call_markets {
             h.update(reference.as_str().as_bytes());
             h.update((market.steps.len() as u64).to_be_bytes());
+            h.update([u8::from(market.cancelled)]);
             for (account, g) in market.guarantees() {
                 h.update(account.0.to_be_bytes());
                 h.update(g.to_be_bytes());
@@ -788,6 +790,10 @@ impl RegistryState {
         self.ledger
             .issue(class, quantity, to)
             .expect("checked: positive and within the bound")
+    }
+
+    pub(crate) fn class_pub(&self, class: &UnitClass, field: &'static str) -> Checked<()> {
+        self.class(class, field)
     }
 
     /// The installation linked to an operator holding account.
@@ -1157,6 +1163,27 @@ impl RegistryState {
                 RuleCode::AccountNotEmpty,
                 "account",
                 format!("account {account} still holds units"),
+            ));
+        }
+        let cash = self.cash.balance(no);
+        if cash.available != 0 || cash.reserved != 0 || cash.pending.values().any(|v| *v != 0) {
+            return Err(Violation::new(
+                RuleCode::AccountNotEmpty,
+                "account",
+                format!("account {account} still holds cash: withdraw it first"),
+            ));
+        }
+        let open_steps = self
+            .regional
+            .call_markets
+            .values()
+            .filter(|m| m.is_open())
+            .any(|m| m.steps.values().any(|s| s.account == no));
+        if !self.exchange.open_orders(no).is_empty() || open_steps {
+            return Err(Violation::new(
+                RuleCode::AccountNotEmpty,
+                "account",
+                format!("account {account} has open orders or call-market steps"),
             ));
         }
         self.ledger.close_account(no).expect("checked: empty");

@@ -524,7 +524,7 @@ fn the_river_call_market_clears_and_settles_at_locational_prices() {
     m.refused(
         day(5),
         Command::ClearCallMarket { market: rf("CM-1") },
-        RuleCode::AuctionClosed,
+        RuleCode::CallMarketRule,
     );
     m.submit_on(day(6), Command::ClearCallMarket { market: rf("CM-1") })
         .unwrap();
@@ -581,7 +581,7 @@ fn the_river_call_market_clears_and_settles_at_locational_prices() {
     m.refused(
         day(7),
         Command::ClearCallMarket { market: rf("CM-1") },
-        RuleCode::AuctionClosed,
+        RuleCode::CallMarketClosed,
     );
 }
 
@@ -681,7 +681,7 @@ fn call_market_steps_are_checked_and_withdrawn_cleanly() {
     m.refused(
         day(6),
         step("late", "S1", OrderSide::Sell, 1, 10),
-        RuleCode::AuctionClosed,
+        RuleCode::CallMarketClosed,
     );
     assert!(audit(m.r.store()).unwrap().is_clean());
 }
@@ -750,4 +750,253 @@ mod properties {
             prop_assert_eq!(reopened.state().state_hash(), m.r.state().state_hash());
         }
     }
+}
+
+#[test]
+fn governed_rights_move_only_between_located_accounts_with_known_sectors() {
+    let mut m = Market::new(YRD);
+    m.located("BJ-1", "CN-JS", "CN-JS-CZ-BJ", "chemicals", "COD", 1_000);
+    m.ok(Command::OpenAccount {
+        account: acc("NOA"),
+        kind: AccountKind::OperatorHolding,
+        jurisdiction: jur("CN-JS"),
+        holder_name: "Not placed".into(),
+    });
+    // No area: it would be a way around the basin rule (BJ -> NOA -> Huzhou).
+    m.refused(
+        day(1),
+        transfer("BJ-1", "NOA", class("CN-JS", "COD"), 100),
+        RuleCode::UnknownArea,
+    );
+    // An area but no installation: no sector to judge.
+    m.ok(Command::SetAccountArea {
+        account: acc("NOA"),
+        area: "CN-JS-SZ".into(),
+    });
+    m.refused(
+        day(1),
+        transfer("BJ-1", "NOA", class("CN-JS", "COD"), 100),
+        RuleCode::UnknownSector,
+    );
+}
+
+#[test]
+fn approvals_must_be_for_transfers_that_need_them_and_that_they_make_lawful() {
+    let mut m = Market::new(YRD);
+    m.located(
+        "GD-1",
+        "CN-AH",
+        "CN-AH-XC-GD",
+        "printing-coating",
+        "VOCS",
+        2_000,
+    );
+    m.located("QP-1", "CN-SH", "CN-SH-QP", "printing-coating", "VOCS", 0);
+    m.located("BJ-1", "CN-JS", "CN-JS-CZ-BJ", "chemicals", "COD", 1_000);
+    m.located("HU-1", "CN-ZJ", "CN-ZJ-HU", "chemicals", "COD", 0);
+    m.located(
+        "JS-1",
+        "CN-ZJ",
+        "CN-ZJ-JX-JS",
+        "printing-coating",
+        "VOCS",
+        0,
+    );
+    let approve = |reference: &str, j: &str, from: &str, to: &str, c: UnitClass| {
+        Command::ApproveCrossRegionalTransfer {
+            approval: rf(reference),
+            jurisdiction: jur(j),
+            from: acc(from),
+            to: acc(to),
+            class: c,
+            quantity: 500,
+        }
+    };
+    let unknown = UnitClass {
+        unit_type: ut("FOO"),
+        ..class("CN-AH", "VOCS")
+    };
+    m.refused(
+        day(1),
+        approve("A1", "CN-AH", "GD-1", "QP-1", unknown),
+        RuleCode::UnknownUnitType,
+    );
+    // No approval lifts the basin rule.
+    m.refused(
+        day(1),
+        approve("A2", "CN-JS", "BJ-1", "HU-1", class("CN-JS", "COD")),
+        RuleCode::CrossBasinWaterTransfer,
+    );
+    // Qingpu -> Jiashan share the demonstration-zone airshed: nothing to approve.
+    m.refused(
+        day(1),
+        approve("A3", "CN-SH", "QP-1", "JS-1", class("CN-AH", "VOCS")),
+        RuleCode::ApprovalRule,
+    );
+}
+
+#[test]
+fn closing_an_account_with_cash_or_open_steps_is_refused() {
+    let mut m = Market::new(&river3_config());
+    m.located("B1", "CN-JS", "P2", "chemicals", "COD", 0);
+    m.ok(Command::Deposit {
+        account: acc("B1"),
+        amount_minor: 1_000,
+    });
+    m.refused(
+        day(1),
+        Command::CloseAccount { account: acc("B1") },
+        RuleCode::AccountNotEmpty,
+    );
+}
+
+fn create_market(reference: &str, areas: &[&str], receptors: &[&str], closes: u32) -> Command {
+    Command::CreateCallMarket {
+        market: rf(reference),
+        operator: jur("CN-JS"),
+        pollutant: ut("COD"),
+        vintage: Vintage::new(2024).unwrap(),
+        areas: areas.iter().map(|a| a.to_string()).collect(),
+        receptors: receptors.iter().map(|r| r.to_string()).collect(),
+        lot: 1_000,
+        closes: day(closes),
+    }
+}
+
+fn step_in(
+    market: &str,
+    id: &str,
+    account: &str,
+    side: OrderSide,
+    tonnes: u64,
+    cny: i64,
+) -> Command {
+    Command::SubmitCallStep {
+        market: rf(market),
+        step: rf(id),
+        account: acc(account),
+        side,
+        class: None,
+        quantity: tonnes * 1_000,
+        price_minor: cny * 100,
+    }
+}
+
+#[test]
+fn successive_call_markets_share_one_receptor_headroom() {
+    let mut m = Market::new(&river3_config());
+    m.located("B3", "CN-SH", "P3", "chemicals", "COD", 0);
+    m.ok(Command::Deposit {
+        account: acc("B3"),
+        amount_minor: 1_000_000,
+    });
+    // P3 loads only R2 (coefficient 1, headroom 15 t/yr).
+    m.ok(create_market("CM-A", &["P3"], &["R2"], 3));
+    m.submit_on(day(2), step_in("CM-A", "b", "B3", OrderSide::Buy, 10, 90))
+        .unwrap();
+    m.submit_on(day(4), Command::ClearCallMarket { market: rf("CM-A") })
+        .unwrap();
+    let a =
+        m.r.state()
+            .regional()
+            .call_market(&rf("CM-A"))
+            .unwrap()
+            .result
+            .clone()
+            .unwrap();
+    // 10 t fit in 15: R2 does not bind, price 0.
+    assert_eq!((a.fills[&rf("b")], a.settlement_prices["P3"]), (10, 0));
+    assert_eq!(a.headroom["R2"], 15.0);
+    // The second market has 15 - 10 x 1 = 5 left: 5 t fill and the bid sets the price.
+    m.submit_on(day(4), create_market("CM-B", &["P3"], &["R2"], 5))
+        .unwrap();
+    m.submit_on(day(5), step_in("CM-B", "b", "B3", OrderSide::Buy, 10, 90))
+        .unwrap();
+    m.submit_on(day(6), Command::ClearCallMarket { market: rf("CM-B") })
+        .unwrap();
+    let b =
+        m.r.state()
+            .regional()
+            .call_market(&rf("CM-B"))
+            .unwrap()
+            .result
+            .clone()
+            .unwrap();
+    assert_eq!(b.headroom["R2"], 5.0);
+    assert_eq!((b.fills[&rf("b")], b.settlement_prices["P3"]), (5, 9_000));
+    assert_eq!(b.receptor_load_change["R2"], 5.0);
+    assert_eq!(m.held("B3", &class("CN-SH", "COD")), 15_000);
+}
+
+#[test]
+fn call_market_set_up_and_participants_are_checked() {
+    let mut m = Market::new(&river3_config().replace(
+        "level = \"prefecture\"\nbasins = [\"RIVER\"]\nairsheds = [\"AIR\"]\n\n[[geography.areas]]\ncode = \"P3\"",
+        "level = \"prefecture\"\nbasins = [\"RIVER\"]\nairsheds = [\"AIR\"]\nnon_attainment = [\"COD\"]\n\n[[geography.areas]]\ncode = \"P3\"",
+    ).replace(
+        "[[geography.sectors]]",
+        "[[geography.sectors]]\ncode = \"livestock\"\nname = \"Livestock\"\nclass = \"agriculture\"\n\n[[geography.sectors]]",
+    ));
+    // P2 misses its COD target (the replacement above marks the area before P3).
+    m.located("B2", "CN-JS", "P2", "chemicals", "COD", 5_000);
+    m.located("B3", "CN-SH", "P3", "chemicals", "COD", 0);
+    m.located("FARM", "CN-AH", "P1", "livestock", "COD", 1_000);
+    for id in ["B2", "FARM"] {
+        m.ok(Command::Deposit {
+            account: acc(id),
+            amount_minor: 1_000_000_000_000_000,
+        });
+    }
+    // P3 alone with R1: R1 has no coefficient for P3 - it would buy without bound.
+    m.refused(
+        day(1),
+        create_market("CM-1", &["P3"], &["R1"], 5),
+        RuleCode::CallMarketRule,
+    );
+    m.ok(create_market("CM-1", &["P1", "P2", "P3"], &["R1", "R2"], 5));
+    m.refused(
+        day(2),
+        step_in("CM-1", "f", "FARM", OrderSide::Buy, 1, 10),
+        RuleCode::IndustryAgricultureTransfer,
+    );
+    // The guarantee price x lots must fit: refused, not wrapped.
+    m.refused(
+        day(2),
+        Command::SubmitCallStep {
+            market: rf("CM-1"),
+            step: rf("big"),
+            account: acc("B3"),
+            side: OrderSide::Buy,
+            class: None,
+            quantity: 4_294_967_296_000,
+            price_minor: 4_294_967_296,
+        },
+        RuleCode::QuantityOverflow,
+    );
+    // P2 sold 5 t first (to P3, one basin, no ratio configured): it may buy back 5 t in all.
+    m.ok(transfer("B2", "B3", class("CN-JS", "COD"), 5_000));
+    m.submit_on(day(2), step_in("CM-1", "b1", "B2", OrderSide::Buy, 3, 10))
+        .unwrap();
+    m.refused(
+        day(2),
+        step_in("CM-1", "b2", "B2", OrderSide::Buy, 3, 10),
+        RuleCode::NonAttainmentIncrease,
+    );
+    m.submit_on(day(2), step_in("CM-1", "b2", "B2", OrderSide::Buy, 2, 10))
+        .unwrap();
+    // Cancelling releases every guarantee; the market takes nothing more.
+    m.submit_on(day(3), Command::CancelCallMarket { market: rf("CM-1") })
+        .unwrap();
+    assert_eq!(m.cash("B2").1, 0);
+    m.refused(
+        day(3),
+        step_in("CM-1", "b3", "B2", OrderSide::Buy, 1, 10),
+        RuleCode::CallMarketClosed,
+    );
+    m.refused(
+        day(6),
+        Command::ClearCallMarket { market: rf("CM-1") },
+        RuleCode::CallMarketClosed,
+    );
+    assert!(audit(m.r.store()).unwrap().is_clean());
 }
