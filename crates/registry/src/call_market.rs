@@ -351,6 +351,16 @@ impl RegistryState {
             ));
         }
         let lots = n.quantity / m.lot;
+        if lots > yrd_spatial::QUANTITY_MAX {
+            return Err(fail(
+                RuleCode::CallMarketRule,
+                "quantity",
+                format!(
+                    "{lots} lots exceed the clearing engine's bound of {} lots per step",
+                    yrd_spatial::QUANTITY_MAX
+                ),
+            ));
+        }
         self.call_market_sector(no, &m.pollutant)?;
         let jurisdiction = self.ledger().account(no).spec.jurisdiction.clone();
         let own_class = UnitClass {

@@ -21,7 +21,10 @@
 //! fen; a transfer coefficient is receptor units per case unit. One lot is `trading_unit` case
 //! units, so every bid quantity must be a whole number of trading units, and a lot's price
 //! (`price x 100 x trading_unit` fen) a whole number of fen. Unknown fields are refused, and so
-//! is a key repeated within an object.
+//! is a key repeated within an object. The converted problem must meet every check of
+//! [`Problem::validate`], the bounds of the crate docs included: at least one location, a
+//! receptor or a tonnage cap, at most 10^12 lots and 10^12 fen per lot a bid (refused naming the
+//! bid), coefficients per lot at most 10^6, headroom at most 10^12 in absolute value.
 
 use crate::{Clearing, Problem, ReceptorSpec, Side, SpatialError, Step, TonnageCap};
 use serde::Deserialize;

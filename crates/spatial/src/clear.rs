@@ -3,7 +3,7 @@
 
 use crate::prices::{self, BINDING_TOLERANCE, Class};
 use crate::primal::{self, Group};
-use crate::rounding::{self, LIMIT_TOLERANCE, RoundingInput};
+use crate::rounding::{self, LIMIT_TOLERANCE, Limit, RoundingInput};
 use crate::{Problem, Side, SolverChoice, SpatialError};
 
 /// Relative tolerance of "the continuous operator revenue is non-negative".
@@ -17,7 +17,8 @@ pub struct Clearing {
     /// The violation price `M` used, minor units per receptor unit.
     pub violation_price: f64,
     /// Per step: the LP's fill before rounding, lots (its group's fill shared pro rata; a group
-    /// within `1e-9 x quantity` of empty or full counts as exactly that).
+    /// within `1e-9 x min(quantity, largest group fill)` of empty or full counts as exactly
+    /// that).
     pub continuous_fills: Vec<f64>,
     /// Per step: whole lots filled, after rounding and repair; never above the step's quantity.
     pub fills: Vec<u64>,
@@ -44,8 +45,8 @@ pub struct Clearing {
     /// Per receptor: load change after rounding, receptor units.
     pub receptor_load: Vec<f64>,
     /// Per receptor: violation `load before rounding - headroom` where positive beyond float
-    /// noise (`1e-7` relative), else 0; receptor units. The penalised slack, non-zero only when
-    /// the headroom is not restored at less than the violation price.
+    /// noise (`1e-7` relative), else 0; receptor units. The penalised slack, non-zero only for a
+    /// negative headroom not restored at less than the violation price.
     pub receptor_slack: Vec<f64>,
     /// Weighted net change under the cap before rounding, weighted lots; `None` without a cap.
     pub cap_load_continuous: Option<f64>,
@@ -67,21 +68,23 @@ pub struct Clearing {
 /// problem and solver give the same [`Clearing`] bit for bit.
 ///
 /// # Errors
-/// Any [`Problem::validate`] failure; [`SpatialError::Solver`] when an LP fails or its solution
-/// cannot be supported by prices; [`SpatialError::Overflow`] when money does not fit an `i128`.
+/// Any [`Problem::validate`] failure; [`SpatialError::Solver`] when an LP fails, its solution
+/// cannot be supported by prices, or a final check fails (a numerical failure: a receptor with a
+/// non-negative headroom or the cap over its limit before or after rounding, a settlement price
+/// outside its bounds); [`SpatialError::Overflow`] when money does not fit an `i128`.
 pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, SpatialError> {
     problem.validate()?;
     let violation_price = problem.effective_violation_price();
     let groups = primal::groups(problem);
     let primal = primal::solve(problem, &groups, violation_price, solver)?;
-    let prices = prices::recover(problem, &groups, &primal, violation_price, solver)?;
-    let settlement = settlement_prices(problem, &prices)?;
+    let classes = prices::classify_all(&groups, &primal.x);
 
     // Continuous figures, from the classified group fills.
     let group_fill: Vec<f64> = groups
         .iter()
         .zip(&primal.x)
-        .map(|(g, &x)| match prices::classify(x, g.quantity) {
+        .zip(&classes)
+        .map(|((g, &x), class)| match class {
             Class::Unfilled => 0.0,
             Class::Full => g.quantity as f64,
             Class::Partial => x,
@@ -94,6 +97,7 @@ pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, Spatia
         .iter()
         .map(|row| dot(row, &net_change_continuous))
         .collect();
+    let gross = primal::gross(problem.locations.len(), &groups, &group_fill);
     // Violation beyond float noise (the binding tolerance of rule 3); noise shows as 0.
     let receptor_slack: Vec<f64> = problem
         .receptors
@@ -101,13 +105,8 @@ pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, Spatia
         .zip(&problem.coefficients)
         .zip(&receptor_load_continuous)
         .map(|((r, row), &load)| {
-            let size: f64 = row
-                .iter()
-                .zip(&net_change_continuous)
-                .map(|(a, d)| a * d.abs())
-                .sum();
             let excess = load - r.headroom;
-            let noise = BINDING_TOLERANCE * r.headroom.abs().max(1.0).max(size);
+            let noise = BINDING_TOLERANCE * r.headroom.abs().max(1.0).max(dot(row, &gross));
             if excess > noise { excess } else { 0.0 }
         })
         .collect();
@@ -115,6 +114,17 @@ pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, Spatia
         .tonnage_cap
         .as_ref()
         .map(|c| dot(&c.weights, &net_change_continuous));
+    // A non-negative headroom has no slack, and no trade at all meets it: a continuous load over
+    // it (or over the cap) is the solver's numerical failure, never a result.
+    check_limits(
+        problem,
+        Stage::Continuous {
+            net: &net_change_continuous,
+            gross: &gross,
+        },
+    )?;
+    let prices = prices::recover(problem, &groups, &primal, &classes, violation_price, solver)?;
+    let settlement = settlement_prices(problem, &prices)?;
     let total_surplus_continuous: f64 = groups
         .iter()
         .zip(&group_fill)
@@ -129,16 +139,27 @@ pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, Spatia
         .sum();
 
     // Rounding and repair.
-    let limits: Vec<f64> = problem
+    // A non-negative headroom and the cap are limits in their own right; a negative headroom is
+    // kept at least where the LP left it (its slack).
+    let limits: Vec<Limit> = problem
         .receptors
         .iter()
         .zip(&receptor_load_continuous)
-        .map(|(r, &load)| r.headroom.max(load) + LIMIT_TOLERANCE * r.headroom.abs().max(1.0))
+        .map(|(r, &load)| {
+            if r.headroom >= 0.0 {
+                Limit::whole_lots(r.headroom)
+            } else {
+                Limit {
+                    base: r.headroom.max(load) + LIMIT_TOLERANCE * r.headroom.abs().max(1.0),
+                    noise: false,
+                }
+            }
+        })
         .collect();
     let cap_limit = problem
         .tonnage_cap
         .as_ref()
-        .map(|c| c.cap.max(cap_load_continuous.unwrap_or(0.0)) + LIMIT_TOLERANCE * c.cap.max(1.0));
+        .map(|c| Limit::whole_lots(c.cap));
     let fills = rounding::round(&RoundingInput {
         problem,
         groups: &groups,
@@ -149,6 +170,8 @@ pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, Spatia
         revenue_guard: operator_revenue_continuous >= -REVENUE_TOLERANCE * (1.0 + revenue_scale),
     })?;
     let net_change = rounding::net_change(problem, &fills)?;
+    // The repair keeps every load within its limit: verify the whole lots all the same.
+    check_limits(problem, Stage::Rounded { net: &net_change })?;
     let receptor_load: Vec<f64> = problem
         .coefficients
         .iter()
@@ -185,25 +208,101 @@ pub fn clear(problem: &Problem, solver: SolverChoice) -> Result<Clearing, Spatia
     })
 }
 
-/// Rule 5: `pi_i` to the nearest minor unit. Checked against the bounds the fills set, so that
-/// no filled buyer pays above its price and no filled seller receives below its own.
+/// What [`check_limits`] checks.
+enum Stage<'a> {
+    /// The classified LP solution: within `1e-7 x max(1, |bound|, sum_i c_i gross_i)` of the
+    /// bound (rule 3's binding tolerance), `gross_i` the location's gross fill.
+    Continuous {
+        /// The continuous net change, lots.
+        net: &'a [f64],
+        /// Gross fill per location, lots.
+        gross: &'a [f64],
+    },
+    /// Whole lots: within rule 4's limit ([`Limit::whole_lots`]), exactly as the repair left
+    /// them.
+    Rounded {
+        /// The rounded net change, lots.
+        net: &'a [i64],
+    },
+}
+
+/// Checks every receptor with a non-negative headroom, and the cap, against its bound for the
+/// net change of `stage`. A receptor with a negative headroom may stay over it (its priced slack,
+/// rule 2); every other row is met by no trade at all, so a load over it is a numerical failure.
+fn check_limits(problem: &Problem, stage: Stage<'_>) -> Result<(), SpatialError> {
+    let what = match stage {
+        Stage::Continuous { .. } => "the LP solution",
+        Stage::Rounded { .. } => "rounding to whole lots",
+    };
+    let over = |coefficients: &[f64], bound: f64| -> Option<(f64, f64)> {
+        let (load, allowed) = match stage {
+            Stage::Continuous { net, gross } => (
+                dot(coefficients, net),
+                bound + BINDING_TOLERANCE * bound.abs().max(1.0).max(dot(coefficients, gross)),
+            ),
+            Stage::Rounded { net } => (
+                rounding::load(coefficients, net),
+                Limit::whole_lots(bound).at(coefficients, net),
+            ),
+        };
+        // A NaN load fails too.
+        let within = load <= allowed;
+        (!within).then_some((load, allowed - bound))
+    };
+    for (r, receptor) in problem.receptors.iter().enumerate() {
+        if receptor.headroom < 0.0 {
+            continue;
+        }
+        if let Some((load, tolerance)) = over(&problem.coefficients[r], receptor.headroom) {
+            return Err(SpatialError::Solver(format!(
+                "numerical failure: after {what}, receptor {:?} is loaded {load} against its \
+                 headroom {} (over by {}, tolerance {tolerance}); a non-negative headroom is \
+                 never exceeded, so nothing is cleared",
+                receptor.id,
+                receptor.headroom,
+                load - receptor.headroom
+            )));
+        }
+    }
+    if let Some(cap) = &problem.tonnage_cap
+        && let Some((load, tolerance)) = over(&cap.weights, cap.cap)
+    {
+        return Err(SpatialError::Solver(format!(
+            "numerical failure: after {what}, the tonnage cap is loaded {load} against its cap \
+             {} (over by {}, tolerance {tolerance}); nothing is cleared",
+            cap.cap,
+            load - cap.cap
+        )));
+    }
+    Ok(())
+}
+
+/// Rule 5: `pi_i` to the nearest minor unit, within the bounds the fills set, so that no filled
+/// buyer pays above its price and no filled seller receives below its own. A rounded price
+/// outside `[L_i, U_i]` (whole minor units) by float noise - `pi_i` within the price LP's
+/// tolerance of the interval - becomes the nearer bound; further out it is a numerical failure.
 fn settlement_prices(problem: &Problem, prices: &prices::Prices) -> Result<Vec<i64>, SpatialError> {
     (0..problem.locations.len())
         .map(|i| {
-            let rounded = prices.pi[i].round();
+            let pi = prices.pi[i];
+            let (lower, upper) = (prices.lower[i], prices.upper[i]);
+            let rounded = pi.round();
             // Exclusive bound: 2^63 itself does not fit.
             if !rounded.is_finite() || rounded.abs() >= 9.2e18 {
                 return Err(SpatialError::Overflow("a settlement price"));
             }
-            let p = rounded as i64;
-            if (p as f64) < prices.lower[i] || (p as f64) > prices.upper[i] {
+            // The bounds are step prices (whole minor units) or 0 and infinity.
+            let clamped = rounded.max(lower).min(upper);
+            if lower > upper || (pi - clamped).abs() > prices.tolerance[i] {
                 return Err(SpatialError::Solver(format!(
-                    "settlement price {p} at location {:?} outside the bounds [{}, {}] its fills \
-                     set",
-                    problem.locations[i], prices.lower[i], prices.upper[i]
+                    "numerical failure: the locational price {pi} at location {:?} is outside \
+                     the bounds [{lower}, {upper}] its fills set (the LP solution is not \
+                     optimal to working precision; step prices spanning too many orders of \
+                     magnitude can cause this)",
+                    problem.locations[i]
                 )));
             }
-            Ok(p)
+            Ok(clamped as i64)
         })
         .collect()
 }
@@ -256,4 +355,160 @@ fn settled_surplus(problem: &Problem, fills: &[u64]) -> Result<i128, SpatialErro
             }
         })
         .ok_or(SpatialError::Overflow("the total surplus"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ReceptorSpec, Step};
+
+    /// R1 (headroom 0) and R2 (headroom 15) over P1..P3 as in the shared river case, and R3
+    /// with headroom -5 (an existing violation).
+    fn river() -> Problem {
+        Problem {
+            locations: vec!["P1".into(), "P2".into(), "P3".into()],
+            receptors: vec![
+                ReceptorSpec {
+                    id: "R1".into(),
+                    headroom: 0.0,
+                },
+                ReceptorSpec {
+                    id: "R2".into(),
+                    headroom: 15.0,
+                },
+                ReceptorSpec {
+                    id: "R3".into(),
+                    headroom: -5.0,
+                },
+            ],
+            coefficients: vec![
+                vec![0.6, 1.0, 0.0],
+                vec![0.3, 0.5, 1.0],
+                vec![0.0, 0.0, 1.0],
+            ],
+            tonnage_cap: None,
+            steps: vec![Step {
+                id: "b1".into(),
+                location: 1,
+                side: Side::Buy,
+                quantity: 10,
+                price: 10_000,
+            }],
+            violation_price: None,
+        }
+    }
+
+    #[test]
+    fn an_overloaded_non_negative_headroom_is_a_numerical_failure() {
+        // The tester's result: D = (0, 10, 15) loads R1 by 10 (headroom 0) and R2 by 20 (15).
+        let p = river();
+        let net = [0.0, 10.0, 15.0];
+        let e = check_limits(
+            &p,
+            Stage::Continuous {
+                net: &net,
+                gross: &net,
+            },
+        )
+        .unwrap_err();
+        let SpatialError::Solver(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            m.starts_with(
+                "numerical failure: after the LP solution, receptor \"R1\" is loaded 10 \
+                           against its headroom 0 (over by 10"
+            ),
+            "{m}"
+        );
+        let e = check_limits(&p, Stage::Rounded { net: &[0, 10, 15] }).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("after rounding to whole lots, receptor \"R1\" is loaded 10"),
+            "{e}"
+        );
+        // R3 may stay over its negative headroom (its priced slack); R1 and R2 within: fine.
+        check_limits(&p, Stage::Rounded { net: &[-10, 6, 15] }).unwrap();
+        // Float noise is not a failure; 1e-6 over a headroom of 0 with loads of order 10 is.
+        let net = [-10.0, 6.000_000_000_000_001, 15.0];
+        let gross = net.map(f64::abs);
+        check_limits(
+            &p,
+            Stage::Continuous {
+                net: &net,
+                gross: &gross,
+            },
+        )
+        .unwrap();
+        let net = [-10.0, 6.000_01, 15.0];
+        assert!(
+            check_limits(
+                &p,
+                Stage::Continuous {
+                    net: &net,
+                    gross: &gross
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn an_overloaded_cap_is_a_numerical_failure() {
+        let mut p = river();
+        p.tonnage_cap = Some(crate::TonnageCap {
+            cap: 5.0,
+            weights: vec![0.0, 1.0, 1.0],
+        });
+        // R1 0, R2 0 (within), the cap 6 > 5.
+        let e = check_limits(&p, Stage::Rounded { net: &[-10, 6, 0] }).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "numerical failure: after rounding to whole lots, the tonnage cap is loaded 6 \
+                 against its cap 5"
+            ),
+            "{e}"
+        );
+    }
+
+    fn prices(pi: f64, lower: f64, upper: f64) -> prices::Prices {
+        prices::Prices {
+            mu: vec![],
+            lambda: 0.0,
+            pi: vec![pi],
+            lower: vec![lower],
+            upper: vec![upper],
+            binding: vec![],
+            cap_binding: false,
+            tolerance: vec![0.5 + 2e-7 * lower.max(1.0)],
+        }
+    }
+
+    #[test]
+    fn settlement_prices_stay_within_their_bounds() {
+        let mut p = river();
+        p.locations.truncate(1);
+        // Rounded normally.
+        assert_eq!(
+            settlement_prices(&p, &prices(41.6, 0.0, 70.0)),
+            Ok(vec![42])
+        );
+        // Float noise just outside [L, U]: the nearer bound.
+        assert_eq!(
+            settlement_prices(&p, &prices(1e7 - 0.6, 1e7, 1e7)),
+            Ok(vec![10_000_000])
+        );
+        // Far outside (the tester's "settlement price 0 ... outside [2000, 2000]"): a numerical
+        // failure, never a price that breaks a bid's limit.
+        let e = settlement_prices(&p, &prices(0.0, 2_000.0, 2_000.0)).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "SPATIAL_SOLVER: numerical failure: the locational price 0 at location \"P1\" is \
+                 outside the bounds [2000, 2000]"
+            ),
+            "{e}"
+        );
+        // Contradictory bounds.
+        assert!(settlement_prices(&p, &prices(50.0, 60.0, 40.0)).is_err());
+    }
 }

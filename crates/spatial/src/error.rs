@@ -4,6 +4,15 @@
 /// Why [`crate::clear`] (or [`crate::Problem::validate`]) refused a problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpatialError {
+    /// The problem has no location: there is nothing to clear.
+    #[error("SPATIAL_NO_LOCATIONS: the problem has no locations; a clearing needs at least one")]
+    NoLocations,
+    /// Neither a receptor nor a tonnage cap limits the trades.
+    #[error(
+        "SPATIAL_UNCONSTRAINED: the problem has no receptors and no tonnage cap, so nothing would \
+         limit the trades; give at least one receptor or a tonnage cap"
+    )]
+    Unconstrained,
     /// A location, receptor or step id is empty.
     #[error("SPATIAL_EMPTY_ID: {what} number {index} has an empty id")]
     EmptyId {
@@ -54,10 +63,10 @@ pub enum SpatialError {
         /// Locations in the problem.
         locations: usize,
     },
-    /// A transfer coefficient is negative, NaN or infinite.
+    /// A transfer coefficient is negative, NaN, infinite or above [`crate::COEFFICIENT_MAX`].
     #[error(
         "SPATIAL_BAD_COEFFICIENT: coefficient of receptor {receptor:?} at location {location:?} \
-         is {value}; it must be finite and >= 0"
+         is {value}; it must be finite, >= 0 and at most 1e6 receptor units per lot"
     )]
     BadCoefficient {
         /// The receptor's id.
@@ -67,9 +76,11 @@ pub enum SpatialError {
         /// The value given.
         value: f64,
     },
-    /// A headroom is NaN or infinite (negative is allowed: an existing violation).
+    /// A headroom is NaN, infinite or above [`crate::HEADROOM_MAX`] in absolute value (negative
+    /// is allowed: an existing violation).
     #[error(
-        "SPATIAL_BAD_HEADROOM: headroom of receptor {receptor:?} is {value}; it must be finite"
+        "SPATIAL_BAD_HEADROOM: headroom of receptor {receptor:?} is {value}; it must be finite \
+         and between -1e12 and 1e12"
     )]
     BadHeadroom {
         /// The receptor's id.
@@ -77,8 +88,11 @@ pub enum SpatialError {
         /// The value given.
         value: f64,
     },
-    /// The tonnage cap is negative, NaN or infinite.
-    #[error("SPATIAL_BAD_CAP: tonnage cap is {value}; it must be finite and >= 0")]
+    /// The tonnage cap is negative, NaN, infinite or above [`crate::CAP_MAX`].
+    #[error(
+        "SPATIAL_BAD_CAP: tonnage cap is {value}; it must be finite, >= 0 and at most 1e12 \
+         weighted lots"
+    )]
     BadCap {
         /// The value given.
         value: f64,
@@ -91,10 +105,10 @@ pub enum SpatialError {
         /// Locations in the problem.
         locations: usize,
     },
-    /// A cap weight is negative, NaN or infinite.
+    /// A cap weight is negative, NaN, infinite or above [`crate::CAP_WEIGHT_MAX`].
     #[error(
         "SPATIAL_BAD_CAP_WEIGHT: cap weight of location {location:?} is {value}; it must be \
-         finite and >= 0"
+         finite, >= 0 and at most 1e6"
     )]
     BadCapWeight {
         /// The location's id.
@@ -102,8 +116,12 @@ pub enum SpatialError {
         /// The value given.
         value: f64,
     },
-    /// The violation price is zero, negative, NaN or infinite.
-    #[error("SPATIAL_BAD_VIOLATION_PRICE: violation price is {value}; it must be finite and > 0")]
+    /// The violation price is zero, negative, NaN, infinite or above
+    /// [`crate::VIOLATION_PRICE_MAX`].
+    #[error(
+        "SPATIAL_BAD_VIOLATION_PRICE: violation price is {value}; it must be finite, > 0 and at \
+         most 1e18 minor units per receptor unit"
+    )]
     BadViolationPrice {
         /// The value given.
         value: f64,
@@ -115,7 +133,7 @@ pub enum SpatialError {
         step: String,
     },
     /// A step asks for more than [`crate::QUANTITY_MAX`] lots.
-    #[error("SPATIAL_QUANTITY_TOO_LARGE: step {step:?} has quantity {quantity} > 10^15 lots")]
+    #[error("SPATIAL_QUANTITY_TOO_LARGE: step {step:?} has quantity {quantity} > 10^12 lots")]
     QuantityTooLarge {
         /// The step's id.
         step: String,
@@ -123,7 +141,7 @@ pub enum SpatialError {
         quantity: u64,
     },
     /// All steps together ask for more than [`crate::TOTAL_QUANTITY_MAX`] lots.
-    #[error("SPATIAL_TOTAL_TOO_LARGE: the steps total {total} lots > 10^18")]
+    #[error("SPATIAL_TOTAL_TOO_LARGE: the steps total {total} lots > 10^15")]
     TotalQuantityTooLarge {
         /// The total.
         total: u128,
@@ -136,10 +154,21 @@ pub enum SpatialError {
         /// The price given, minor units per lot.
         price: i64,
     },
+    /// A step's price is above [`crate::PRICE_MAX`].
+    #[error("SPATIAL_PRICE_TOO_LARGE: step {step:?} has price {price} minor units per lot > 10^12")]
+    PriceTooLarge {
+        /// The step's id.
+        step: String,
+        /// The price given, minor units per lot.
+        price: i64,
+    },
     /// An integer result (money, net change) does not fit its type.
     #[error("SPATIAL_OVERFLOW: {0} does not fit")]
     Overflow(&'static str),
-    /// The LP solver failed, or its solution could not be supported by prices.
+    /// The LP solver failed, its solution could not be supported by prices, or the result failed
+    /// the final checks (a receptor with a non-negative headroom or the cap overloaded, a
+    /// settlement price outside the bounds its fills set): a numerical failure, never a result
+    /// that breaks a limit.
     #[error("SPATIAL_SOLVER: {0}")]
     Solver(String),
 }

@@ -41,9 +41,9 @@ pub struct Pool {
 }
 
 /// Clears the bids as a uniform one-for-one pool, ignoring receptors and cap: buys by price
-/// descending, sells by price ascending (equal prices: input order), the highest remaining buy
-/// matched with the lowest remaining sell while the buy's price is at least the sell's, each
-/// match one trade of the smaller remaining quantity. The problem is not validated here.
+/// descending, sells by price ascending (equal prices: the order of the steps in the problem),
+/// the highest remaining buy matched with the lowest remaining sell while the buy's price is at
+/// least the sell's, each match one trade of the smaller remaining quantity. The problem is not validated here.
 pub fn uniform_pool(problem: &Problem) -> Pool {
     let steps = &problem.steps;
     let mut buys: Vec<usize> = (0..steps.len())

@@ -10,7 +10,8 @@ use crate::lp::{Lp, LpFailure, Sense};
 use crate::primal::{Group, Primal};
 use crate::{Problem, Side, SolverChoice, SpatialError};
 
-/// Relative tolerance for "at a bound" of a group fill: `1e-9 x quantity`.
+/// Relative tolerance for "at a bound" of a group fill: `1e-9 x min(quantity, scale)`, the scale
+/// being the largest group fill of the solution (at least 1 lot); see [`classify_all`].
 pub(crate) const FILL_TOLERANCE: f64 = 1e-9;
 
 /// Relative tolerance for "binds" and "has slack" of a receptor or the cap.
@@ -25,18 +26,33 @@ const RELAX: f64 = 1e-7;
 /// How much of a group the clearing filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
-    /// Nothing (within `1e-9 x quantity`).
+    /// Nothing (within the tolerance).
     Unfilled,
     /// Strictly between.
     Partial,
-    /// All (within `1e-9 x quantity`).
+    /// All (within the tolerance).
     Full,
 }
 
-/// Classifies a group fill `x` of a quantity `q`.
-pub(crate) fn classify(x: f64, q: u64) -> Class {
+/// Classifies every group fill `x[g]` of its group's quantity. The tolerance is
+/// `1e-9 x min(Q_g, X)` with `X` the largest fill of the solution (at least 1 lot): the solver's
+/// noise scales with the numbers it works with, not with a bound it never reaches. (Relative to
+/// `Q_g` alone, a 10^11-lot step filled 17 lots would count as unfilled and its 17 lots would
+/// vanish from every receptor's load.)
+pub(crate) fn classify_all(groups: &[Group], x: &[f64]) -> Vec<Class> {
+    let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    groups
+        .iter()
+        .zip(x)
+        .map(|(g, &x)| classify(x, g.quantity, scale))
+        .collect()
+}
+
+/// Classifies a group fill `x` of a quantity `q`, `scale` being the largest fill (see
+/// [`classify_all`]).
+fn classify(x: f64, q: u64, scale: f64) -> Class {
     let q = q as f64;
-    let tol = FILL_TOLERANCE * q;
+    let tol = FILL_TOLERANCE * q.min(scale);
     if x >= q - tol {
         Class::Full
     } else if x <= tol {
@@ -63,6 +79,9 @@ pub(crate) struct Prices {
     pub binding: Vec<bool>,
     /// The cap's row binds.
     pub cap_binding: bool,
+    /// Per location: how far, in minor units per lot, `pi_i` may lie outside `[L_i, U_i]`
+    /// through rounding to whole minor units and float noise (the retry's widening included).
+    pub tolerance: Vec<f64>,
 }
 
 /// Price bounds per location from the group classes (rule 3).
@@ -94,16 +113,12 @@ pub(crate) fn recover(
     problem: &Problem,
     groups: &[Group],
     primal: &Primal,
+    classes: &[Class],
     violation_price: f64,
     solver: SolverChoice,
 ) -> Result<Prices, SpatialError> {
     let n_loc = problem.locations.len();
-    let classes: Vec<Class> = groups
-        .iter()
-        .zip(&primal.x)
-        .map(|(g, &x)| classify(x, g.quantity))
-        .collect();
-    let (lower, upper) = bounds(n_loc, groups, &classes);
+    let (lower, upper) = bounds(n_loc, groups, classes);
 
     // Which rows bind, which have slack: from the solver's own (consistent) values.
     let mut binding = Vec::with_capacity(problem.receptors.len());
@@ -111,7 +126,7 @@ pub(crate) fn recover(
     for (r, receptor) in problem.receptors.iter().enumerate() {
         let row = &problem.coefficients[r];
         let load: f64 = row.iter().zip(&primal.d).map(|(a, d)| a * d).sum();
-        let size: f64 = row.iter().zip(&primal.d).map(|(a, d)| a * d.abs()).sum();
+        let size: f64 = row.iter().zip(&primal.gross).map(|(a, g)| a * g).sum();
         let tol = BINDING_TOLERANCE * 1f64.max(receptor.headroom.abs()).max(size);
         let s = primal.s[r];
         slack.push(s > tol);
@@ -122,8 +137,8 @@ pub(crate) fn recover(
         let size: f64 = cap
             .weights
             .iter()
-            .zip(&primal.d)
-            .map(|(w, d)| w * d.abs())
+            .zip(&primal.gross)
+            .map(|(w, g)| w * g)
             .sum();
         load >= cap.cap - BINDING_TOLERANCE * 1f64.max(cap.cap).max(size)
     });
@@ -163,20 +178,31 @@ pub(crate) fn recover(
         })
         .collect();
 
+    // The price LP works in units of the geometric mean of the smallest and the largest positive
+    // finite bound (or fixed part): the solver's tolerances are absolute (about 1e-10), and in
+    // units of the largest alone a 1-fen bound next to a 10^12-fen one would vanish in them.
+    let (smallest, largest) = lower
+        .iter()
+        .chain(upper.iter())
+        .chain(fixed.iter())
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let scale = if largest > 0.0 {
+        (smallest * largest).sqrt()
+    } else {
+        1.0
+    };
     let values = if n_vars == 0 {
         Vec::new()
     } else {
-        let scale = lower
-            .iter()
-            .chain(upper.iter())
-            .chain(fixed.iter())
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(1.0f64, |m, v| m.max(v.abs()));
-        // A receptor's price never exceeds M (its slack would be cheaper); lambda is unbounded.
+        // The price of a receptor with a slack (a negative headroom) never exceeds M (the slack
+        // would be cheaper); the others and lambda are unbounded.
         let caps: Vec<f64> = (0..n_vars)
             .map(|j| {
-                if j < free.len() {
+                if j < free.len() && problem.receptors[free[j]].headroom < 0.0 {
                     violation_price / scale
                 } else {
                     f64::INFINITY
@@ -226,6 +252,17 @@ pub(crate) fn recover(
             "the recovered prices are not finite".to_string(),
         ));
     }
+    // Rounding to whole minor units, the widening of the retry and the solver's own tolerance
+    // (about 1e-10 in units of `scale`, allowed 1e-9).
+    let tolerance = (0..n_loc)
+        .map(|i| {
+            let bound = [lower[i], upper[i]]
+                .into_iter()
+                .filter(|b| b.is_finite())
+                .fold(1.0f64, |m, b| m.max(b.abs()));
+            0.5 + 2.0 * RELAX * bound + 1e-9 * scale
+        })
+        .collect();
     Ok(Prices {
         mu,
         lambda,
@@ -234,6 +271,7 @@ pub(crate) fn recover(
         upper,
         binding,
         cap_binding,
+        tolerance,
     })
 }
 
@@ -252,7 +290,7 @@ struct PriceLp<'a> {
 
 impl PriceLp<'_> {
     /// Least sum, then lexicographically least variables (scaled values). `relax` widens every
-    /// location bound by `relax x max(1, |bound|)` (scaled).
+    /// location bound `b` by `relax x max(1, |b|)` minor units.
     fn lowest(&self, relax: f64, solver: SolverChoice) -> Result<Vec<f64>, LpFailure> {
         let n_vars = self.caps.len();
         let mut lp = Lp::default();
@@ -260,10 +298,15 @@ impl PriceLp<'_> {
             lp.col(0.0, cap, 1.0);
         }
         for (i, coef) in self.coef.iter().enumerate() {
-            let lo = (self.lower[i] - self.fixed[i]) / self.scale;
-            let hi = (self.upper[i] - self.fixed[i]) / self.scale;
-            let lo = lo - relax * lo.abs().max(1.0);
-            let hi = hi + relax * hi.abs().max(1.0);
+            let widen = |b: f64| {
+                if b.is_finite() {
+                    relax * b.abs().max(1.0)
+                } else {
+                    0.0
+                }
+            };
+            let lo = (self.lower[i] - widen(self.lower[i]) - self.fixed[i]) / self.scale;
+            let hi = (self.upper[i] + widen(self.upper[i]) - self.fixed[i]) / self.scale;
             if coef.is_empty() {
                 // pi_i is fixed: it must lie within the bounds already.
                 if lo > 0.0 || hi < 0.0 {

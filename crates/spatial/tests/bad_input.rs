@@ -1,9 +1,13 @@
 //! Bad input is refused with an error naming the item, never a panic: every check of
 //! `Problem::validate` (through `clear`), and the case-file reader's checks.
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use yrd_spatial::case::{Case, CaseErrorKind};
 use yrd_spatial::{
-    Problem, ReceptorSpec, Side, SolverChoice, SpatialError, Step, TonnageCap, clear,
+    CAP_MAX, CAP_WEIGHT_MAX, COEFFICIENT_MAX, Clearing, HEADROOM_MAX, PRICE_MAX, Problem,
+    QUANTITY_MAX, ReceptorSpec, Side, SolverChoice, SpatialError, Step, TonnageCap,
+    VIOLATION_PRICE_MAX, clear,
 };
 
 /// Two locations, one receptor, one buy and one sell: valid.
@@ -153,17 +157,22 @@ fn zero_or_huge_quantity_and_negative_price() {
     let m = refused(&p, |e| matches!(e, SpatialError::ZeroQuantity { .. }));
     assert!(m.contains("\"s\""), "{m}");
 
+    // 10^12 lots is the most a step may ask for.
     let mut p = good();
-    p.steps[0].quantity = 1_000_000_000_000_001;
-    refused(&p, |e| matches!(e, SpatialError::QuantityTooLarge { .. }));
+    p.steps[0].quantity = 1_000_000_000_000;
+    p.validate().unwrap();
+    p.steps[0].quantity = 1_000_000_000_001;
+    let m = refused(&p, |e| matches!(e, SpatialError::QuantityTooLarge { .. }));
+    assert!(m.contains("\"s\"") && m.contains("10^12"), "{m}");
 
+    // 1,001 steps of 10^12 lots: 1.001 x 10^15 > 10^15.
     let mut p = good();
     p.steps = (0..1_001)
         .map(|k| Step {
             id: format!("s{k}"),
             location: 0,
             side: Side::Sell,
-            quantity: 1_000_000_000_000_000,
+            quantity: 1_000_000_000_000,
             price: 1,
         })
         .collect();
@@ -419,38 +428,341 @@ fn cap_weights_must_cover_every_location() {
 }
 
 #[test]
-fn extreme_but_valid_inputs_do_not_panic() {
-    // Each may clear or be refused (an overflow, a solver failure), but must not panic.
-    let mut cases = Vec::new();
+fn the_bounds_are_the_documented_ones() {
+    assert_eq!(QUANTITY_MAX, 1_000_000_000_000);
+    assert_eq!(PRICE_MAX, 1_000_000_000_000);
+    assert_eq!(COEFFICIENT_MAX, 1e6);
+    assert_eq!(HEADROOM_MAX, 1e12);
+    assert_eq!(CAP_MAX, 1e12);
+    assert_eq!(CAP_WEIGHT_MAX, 1e6);
+    assert_eq!(VIOLATION_PRICE_MAX, 1e18);
+}
+
+#[test]
+fn absurd_inputs_are_refused_up_front_at_their_bounds() {
+    // At the bound: accepted. Just above: refused, naming the item and the bound.
     let mut p = good();
-    p.coefficients[0] = vec![1e-300, 1e300];
-    cases.push(p);
-    let mut p = good();
-    p.violation_price = Some(1e300);
-    p.receptors[0].headroom = -1e6;
-    cases.push(p);
-    let mut p = good();
-    for s in &mut p.steps {
-        s.price = i64::MAX;
-        s.quantity = yrd_spatial::QUANTITY_MAX;
+    p.coefficients[0][1] = 1e6;
+    p.validate().unwrap();
+    p.coefficients[0][1] = 1.000_001e6;
+    let m = refused(&p, |e| matches!(e, SpatialError::BadCoefficient { .. }));
+    assert!(
+        m.contains("\"R\"") && m.contains("\"B\"") && m.contains("at most 1e6"),
+        "{m}"
+    );
+
+    for h in [1e12, -1e12] {
+        let mut p = good();
+        p.receptors[0].headroom = h;
+        p.validate().unwrap();
     }
-    cases.push(p);
+    for h in [1.000_001e12, -1.000_001e12] {
+        let mut p = good();
+        p.receptors[0].headroom = h;
+        let m = refused(&p, |e| matches!(e, SpatialError::BadHeadroom { .. }));
+        assert!(m.contains("\"R\"") && m.contains("-1e12 and 1e12"), "{m}");
+    }
+
     let mut p = good();
-    p.receptors[0].headroom = 1e300;
-    p.tonnage_cap = None;
-    cases.push(p);
+    p.steps[1].price = 1_000_000_000_000;
+    p.validate().unwrap();
+    p.steps[1].price = 1_000_000_000_001;
+    let m = refused(
+        &p,
+        |e| matches!(e, SpatialError::PriceTooLarge { price: 1_000_000_000_001, step } if step == "b"),
+    );
+    assert!(
+        m.contains("SPATIAL_PRICE_TOO_LARGE") && m.contains("\"b\"") && m.contains("10^12"),
+        "{m}"
+    );
+
     let mut p = good();
-    p.steps.clear();
-    p.receptors[0].headroom = -3.0;
-    cases.push(p);
+    p.tonnage_cap.as_mut().unwrap().cap = 1e12;
+    p.validate().unwrap();
+    p.tonnage_cap.as_mut().unwrap().cap = 1.000_001e12;
+    let m = refused(&p, |e| matches!(e, SpatialError::BadCap { .. }));
+    assert!(m.contains("at most 1e12"), "{m}");
+
+    let mut p = good();
+    p.tonnage_cap.as_mut().unwrap().weights[0] = 1e6;
+    p.validate().unwrap();
+    p.tonnage_cap.as_mut().unwrap().weights[0] = 1.000_001e6;
+    let m = refused(&p, |e| matches!(e, SpatialError::BadCapWeight { .. }));
+    assert!(m.contains("\"A\"") && m.contains("at most 1e6"), "{m}");
+
+    let mut p = good();
+    p.violation_price = Some(1e18);
+    p.validate().unwrap();
+    p.violation_price = Some(1.000_001e18);
+    let m = refused(&p, |e| matches!(e, SpatialError::BadViolationPrice { .. }));
+    assert!(m.contains("at most 1e18"), "{m}");
+    // The default never exceeds the bound: 1000 x 10^12 / 10^-300 is capped at 10^18.
+    let mut p = good();
+    p.coefficients[0][0] = 1e-300;
+    p.steps[1].price = PRICE_MAX;
+    assert_eq!(p.effective_violation_price(), VIOLATION_PRICE_MAX);
+}
+
+/// The shared river case's text with `edit` applied to its JSON.
+fn shared_case_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/cases/spatial/river3_two_sections.json"
+    );
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut value);
+    value.to_string()
+}
+
+#[test]
+fn the_testers_absurd_cases_are_refused_naming_the_item() {
+    // Coefficient R1/P1 = 10^9 receptor units per tonne: refused, not cleared through the
+    // slack (it used to load R1 by +10 against headroom 0 with exit code 0).
+    let text = shared_case_with(|v| v["transfer_coefficients"]["R1"]["P1"] = 1e9.into());
+    let (kind, message) = case_error(&text);
+    assert!(
+        matches!(&kind, CaseErrorKind::Problem(SpatialError::BadCoefficient { receptor, location, value })
+            if receptor == "R1" && location == "P1" && *value == 1e9),
+        "{kind:?}"
+    );
+    assert!(message.contains("SPATIAL_BAD_COEFFICIENT"), "{message}");
+
+    // b1 at 10^13 CNY per tonne = 10^15 fen per lot: refused naming the bid (it used to reach
+    // the solver and fail with "settlement price 0 at location P1 outside the bounds [2000,
+    // 2000]").
+    let text = shared_case_with(|v| v["bids"][2]["price"] = 1e13.into());
+    let (kind, message) = case_error(&text);
+    assert_eq!(
+        kind,
+        CaseErrorKind::Problem(SpatialError::PriceTooLarge {
+            step: "b1".into(),
+            price: 1_000_000_000_000_000
+        })
+    );
+    assert!(
+        message.contains("SPATIAL_PRICE_TOO_LARGE: step \"b1\""),
+        "{message}"
+    );
+
+    // s1a offering 10^13 t: above 10^12 lots.
+    let text = shared_case_with(|v| v["bids"][0]["quantity"] = 1e13.into());
+    let (kind, _) = case_error(&text);
+    assert!(
+        matches!(&kind, CaseErrorKind::Problem(SpatialError::QuantityTooLarge { step, .. }) if step == "s1a"),
+        "{kind:?}"
+    );
+}
+
+#[test]
+fn a_clearing_needs_a_location_and_a_limit() {
     let mut p = good();
     p.locations.clear();
     p.steps.clear();
     p.coefficients = vec![vec![]];
     p.tonnage_cap = None;
-    cases.push(p);
-    for (n, p) in cases.iter().enumerate() {
-        let result = std::panic::catch_unwind(|| clear(p, SolverChoice::Default));
-        assert!(result.is_ok(), "case {n} panicked");
+    let m = refused(&p, |e| matches!(e, SpatialError::NoLocations));
+    assert!(m.contains("SPATIAL_NO_LOCATIONS"), "{m}");
+
+    // No receptors and no cap: nothing would limit the trades.
+    let mut p = good();
+    p.receptors.clear();
+    p.coefficients.clear();
+    p.tonnage_cap = None;
+    let m = refused(&p, |e| matches!(e, SpatialError::Unconstrained));
+    assert!(
+        m.contains("SPATIAL_UNCONSTRAINED") && m.contains("tonnage cap"),
+        "{m}"
+    );
+
+    // The same in a case file.
+    let text = shared_case_with(|v| {
+        v["receptors"] = serde_json::json!([]);
+        v["transfer_coefficients"] = serde_json::json!({});
+        v["headroom"] = serde_json::json!({});
+    });
+    let (kind, _) = case_error(&text);
+    assert_eq!(kind, CaseErrorKind::Problem(SpatialError::Unconstrained));
+    let text = shared_case_with(|v| {
+        v["locations"] = serde_json::json!([]);
+        v["transfer_coefficients"] = serde_json::json!({});
+        v["bids"] = serde_json::json!([]);
+    });
+    let (kind, _) = case_error(&text);
+    assert_eq!(kind, CaseErrorKind::Problem(SpatialError::NoLocations));
+
+    // No receptors but a cap: clears. Cap 5 with weights 1, 1; s sells 10 at A (30 CNY), b buys
+    // 10 at B (100 CNY). By hand: b - s <= 5, so b = 10 (full) and s = 5 (partial); s partial
+    // gives pi_A = lambda = 3000 fen, pi_B = 3000 <= 10000. Surplus 100,000 - 15,000 = 85,000
+    // fen; revenue 3000 x 10 - 3000 x 5 = 15,000 = lambda x K.
+    let mut p = good();
+    p.receptors.clear();
+    p.coefficients.clear();
+    p.tonnage_cap.as_mut().unwrap().cap = 5.0;
+    let c = clear(&p, SolverChoice::Default).unwrap();
+    assert_eq!(c.fills, [5, 10]);
+    assert_eq!(c.cap_price, Some(3_000.0));
+    assert_eq!(c.settlement_prices, [3_000, 3_000]);
+    assert_eq!(c.total_surplus, 85_000);
+    assert_eq!(c.operator_revenue, 15_000);
+}
+
+#[test]
+fn extreme_inputs_within_the_bounds_never_break_a_limit() {
+    // Seeded random problems at the edges of every bound: quantities 1 to 10^12 lots, prices 1
+    // to 10^12 fen, coefficients 10^-6 to 10^6, headroom 0 or up to 10^12, some negative. Each
+    // may clear or be refused with a numerical failure (the solver's precision has limits), but
+    // none may panic, and a clearing keeps every non-negative headroom, the cap and the price
+    // guarantees.
+    fn log_uniform(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
+        rng.random_range(lo.ln()..=hi.ln()).exp()
     }
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (mut cleared, mut failed) = (0, 0);
+    for n in 0..300 {
+        let n_loc = rng.random_range(1..=6);
+        let n_rec = rng.random_range(1..=4);
+        let p = Problem {
+            locations: (0..n_loc).map(|i| format!("L{i}")).collect(),
+            receptors: (0..n_rec)
+                .map(|r| ReceptorSpec {
+                    id: format!("R{r}"),
+                    headroom: match rng.random_range(0..4) {
+                        0 => 0.0,
+                        1 => -log_uniform(&mut rng, 1.0, 1e6),
+                        _ => log_uniform(&mut rng, 1.0, HEADROOM_MAX),
+                    },
+                })
+                .collect(),
+            coefficients: (0..n_rec)
+                .map(|_| {
+                    (0..n_loc)
+                        .map(|_| {
+                            if rng.random_bool(0.2) {
+                                0.0
+                            } else {
+                                log_uniform(&mut rng, 1e-6, COEFFICIENT_MAX)
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+            tonnage_cap: rng.random_bool(0.3).then(|| TonnageCap {
+                cap: log_uniform(&mut rng, 1.0, CAP_MAX),
+                weights: (0..n_loc).map(|_| rng.random_range(0..=2) as f64).collect(),
+            }),
+            steps: (0..rng.random_range(1..=15))
+                .map(|k| Step {
+                    id: format!("k{k}"),
+                    location: rng.random_range(0..n_loc),
+                    side: if rng.random_bool(0.5) {
+                        Side::Buy
+                    } else {
+                        Side::Sell
+                    },
+                    quantity: log_uniform(&mut rng, 1.0, QUANTITY_MAX as f64) as u64,
+                    price: log_uniform(&mut rng, 1.0, PRICE_MAX as f64) as i64,
+                })
+                .collect(),
+            violation_price: None,
+        };
+        p.validate().unwrap();
+        let result = std::panic::catch_unwind(|| clear(&p, SolverChoice::Default));
+        match result.unwrap_or_else(|_| panic!("problem {n} panicked: {p:?}")) {
+            Ok(c) => {
+                cleared += 1;
+                assert_keeps_limits(&p, &c, n);
+            }
+            Err(SpatialError::Solver(_) | SpatialError::Overflow(_)) => failed += 1,
+            Err(e) => panic!("problem {n}: unexpected {e:?}"),
+        }
+    }
+    // Most of them clear.
+    assert!(cleared > 2 * failed, "{cleared} cleared, {failed} failed");
+}
+
+/// Every non-negative headroom and the cap kept after rounding (within the float noise of the
+/// load, `(n + 1) x f64::EPSILON x sum_i |a_i D_i|`), fills within quantities, and the price
+/// guarantees.
+fn assert_keeps_limits(p: &Problem, c: &Clearing, n: usize) {
+    let allowance = |coefficients: &[f64], bound: f64| {
+        let size: f64 = coefficients
+            .iter()
+            .zip(&c.net_change)
+            .map(|(a, &d)| (a * d as f64).abs())
+            .sum();
+        bound + 1e-9 * bound.abs().max(1.0) + (p.locations.len() + 1) as f64 * f64::EPSILON * size
+    };
+    for (r, spec) in p.receptors.iter().enumerate() {
+        if spec.headroom >= 0.0 {
+            let limit = allowance(&p.coefficients[r], spec.headroom);
+            assert!(
+                c.receptor_load[r] <= limit,
+                "problem {n}: {} loaded {} > {limit}",
+                spec.id,
+                c.receptor_load[r]
+            );
+            assert_eq!(
+                c.receptor_slack[r], 0.0,
+                "problem {n}: slack on {}",
+                spec.id
+            );
+        }
+    }
+    if let (Some(cap), Some(load)) = (&p.tonnage_cap, c.cap_load) {
+        assert!(
+            load <= allowance(&cap.weights, cap.cap),
+            "problem {n}: cap loaded {load}"
+        );
+    }
+    for (k, s) in p.steps.iter().enumerate() {
+        assert!(c.fills[k] <= s.quantity);
+        if c.fills[k] > 0 {
+            let price = c.settlement_prices[s.location];
+            match s.side {
+                Side::Buy => assert!(price <= s.price, "problem {n}: {} pays {price}", s.id),
+                Side::Sell => assert!(price >= s.price, "problem {n}: {} gets {price}", s.id),
+            }
+        }
+    }
+}
+
+#[test]
+fn inputs_beyond_the_bounds_are_refused_before_the_solver() {
+    // What used to reach the solver ("may clear or be refused, must not panic") is now refused
+    // up front, each with its own error; the one valid case clears.
+    let mut p = good();
+    p.coefficients[0] = vec![1e-300, 1e300];
+    refused(
+        &p,
+        |e| matches!(e, SpatialError::BadCoefficient { value, .. } if *value == 1e300),
+    );
+    let mut p = good();
+    p.violation_price = Some(1e300);
+    p.receptors[0].headroom = -1e6;
+    refused(&p, |e| matches!(e, SpatialError::BadViolationPrice { .. }));
+    let mut p = good();
+    for s in &mut p.steps {
+        s.price = i64::MAX;
+        s.quantity = QUANTITY_MAX;
+    }
+    refused(
+        &p,
+        |e| matches!(e, SpatialError::PriceTooLarge { step, .. } if step == "s"),
+    );
+    let mut p = good();
+    p.receptors[0].headroom = 1e300;
+    p.tonnage_cap = None;
+    refused(&p, |e| matches!(e, SpatialError::BadHeadroom { .. }));
+    // No steps and an existing violation: nothing to trade, the slack carries it (3 units at
+    // the violation price 1, the default with no step price).
+    let mut p = good();
+    p.steps.clear();
+    p.receptors[0].headroom = -3.0;
+    let c = clear(&p, SolverChoice::Default).unwrap();
+    assert_eq!(c.fills, Vec::<u64>::new());
+    assert_eq!(c.violation_price, 1.0);
+    assert_eq!(c.receptor_slack, [3.0]);
+    assert_eq!(c.receptor_prices, [1.0]);
+    assert_eq!(c.operator_revenue, 0);
 }

@@ -157,7 +157,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     /// With existing violations (negative headroom) the clearing still succeeds, keeps the price
-    /// guarantees, and the penalised LP is optimal: surplus - M x total slack = the dual value.
+    /// guarantees and every non-negative headroom (even with a violation price too low to deter
+    /// a buyer: only a negative headroom has a slack), and the penalised LP is optimal: surplus -
+    /// M x total slack = the dual value.
     #[test]
     fn negative_headroom_clears_with_priced_slack(
         mut p in arb_problem_with(40),
@@ -177,6 +179,14 @@ proptest! {
             }
         }
         for (r, &mu) in c.receptor_prices.iter().enumerate() {
+            if p.receptors[r].headroom >= 0.0 {
+                // No slack, whatever the violation price: the headroom is kept (after rounding
+                // too), and its price is not capped by M.
+                prop_assert_eq!(c.receptor_slack[r], 0.0);
+                let limit = p.receptors[r].headroom * (1.0 + 1e-9) + 1e-9;
+                prop_assert!(c.receptor_load[r] <= limit, "receptor {} overloaded", r);
+                continue;
+            }
             prop_assert!(mu <= c.violation_price * (1.0 + 1e-9), "mu {} of {} above M", mu, r);
             if c.receptor_slack[r] > 1e-6 {
                 prop_assert_eq!(mu, c.violation_price);
