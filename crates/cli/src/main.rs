@@ -120,6 +120,10 @@ enum Command {
     /// Receptor-constrained call market ("smart market") on a case file: clearing and hot spots.
     #[command(subcommand)]
     Spatial(spatial::SpatialCommand),
+    /// Serves the HTTP JSON API (`/v1/...`, OpenAPI document at `/v1/openapi.json`, metrics at
+    /// `/metrics`) on a registry until SIGTERM or ctrl-c. Flags override environment variables
+    /// (YRD_DATA_DIR, YRD_BIND, YRD_LOG_FORMAT, YRD_CONFIG), which override the `--config` file.
+    Serve(yrd_server::ServeArgs),
     /// Test tool: submits transfers forever in durable batches, printing `acked <seq>` after each
     /// batch is journaled. The crash test kills it at random points.
     #[command(hide = true)]
@@ -183,6 +187,7 @@ fn main() -> ExitCode {
         Command::TradingDay { data_dir, file } => trading_day::run(&data_dir, &file),
         Command::Auction(command) => auction::run(command),
         Command::Spatial(command) => spatial::run(command),
+        Command::Serve(args) => yrd_server::run(&args).map(|()| ExitCode::SUCCESS),
         Command::StressWriter { data_dir, batch } => stress::run(&data_dir, batch),
     };
     match result {

@@ -1,0 +1,358 @@
+//! `yrd-server`: the HTTP JSON API of yrd-ets (`yrd-ets serve`).
+//!
+//! ```text
+//!   clients --HTTP--> axum router (request id, access log, metrics, 64 KiB body limit,
+//!                     |             JSON errors, auth hook)
+//!                     |-- GET  ... --> latest Arc<Snapshot> (RegistryState) --> read models
+//!                     |-- POST /v1/transactions --mpsc--> writer thread (owns Registry<SqliteStore>)
+//!                     |                                     batch -> submit_batch (one fsync)
+//!                     |                                     -> new snapshot -> market events -> receipts
+//!                     `-- GET /v1/market/stream <--broadcast-- market events (SSE)
+//! ```
+//!
+//! * **One writer.** The registry is single-writer; [`writer`] runs it on a thread of its own,
+//!   fed by a bounded channel. Whatever queued while a batch was being made durable forms the next
+//!   batch (group commit). A request is answered only after the batch holding it was fsynced.
+//! * **Snapshot reads.** After each batch that changed something, the writer publishes a copy of
+//!   the state as an `Arc<Snapshot>`; reads take the latest one and never wait for a write or an
+//!   fsync. The snapshot is published before the batch's answers, so clients read their writes.
+//! * **Idempotency.** Every state-changing request carries an `Idempotency-Key`, which becomes
+//!   the registry transaction id: a retry returns the original receipt, a reuse with other
+//!   content is 409 `TRANSACTION_ID_REUSED` (the registry decides; the server adds nothing).
+//! * **Live market data** ([`stream`]): trades and top-of-book changes derived from each batch's
+//!   effects, as server-sent events.
+//! * **Errors** ([`error`]): one body everywhere, `{"error": {"code", "message", "field"}}`.
+//! * **Auth** ([`auth`]): the hook for `yrd-auth`; today everyone is allowed.
+//! * **OpenAPI** ([`openapi`]): generated from the handlers and types, served at
+//!   `/v1/openapi.json`.
+//! * **Shutdown**: on SIGTERM or ctrl-c the listener closes, in-flight requests finish (up to a
+//!   grace period), streams end, the writer finishes its batch durably, the store is closed.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+mod handlers;
+pub mod model;
+pub mod openapi;
+pub mod stream;
+pub mod telemetry;
+pub mod writer;
+
+pub use auth::{Action, AllowAll, AuthError, Authenticated, Authenticator, Principal, Resource};
+pub use config::{LogFormat, ServeArgs, ServerConfig};
+pub use error::ApiError;
+pub use writer::{Snapshot, WriteOutcome, WriterConfig, WriterStats};
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{broadcast, watch};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use yrd_registry::Registry;
+use yrd_storage::SqliteStore;
+
+/// Largest request body accepted: 64 KiB (413 `PAYLOAD_TOO_LARGE` beyond).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler sees (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The shared parts of [`AppState`].
+pub struct Shared {
+    /// Submits to the writer.
+    pub writer: writer::WriterHandle,
+    /// The latest snapshot.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Market events.
+    pub events: broadcast::Sender<stream::MarketEvent>,
+    /// The auth hook.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// True once shutdown began.
+    pub shutdown: watch::Receiver<bool>,
+    /// The OpenAPI document, serialised.
+    pub openapi: OnceLock<Arc<str>>,
+    /// The metrics recorder's handle.
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The latest published snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshots.borrow().clone()
+    }
+
+    /// Asks the auth hook whether `principal` may perform `action`.
+    pub fn authorize(&self, principal: &Principal, action: &Action<'_>) -> Result<(), ApiError> {
+        self.authenticator
+            .authorize(principal, action)
+            .map_err(ApiError::from)
+    }
+}
+
+/// The service: the writer thread and everything the router needs.
+pub struct App {
+    writer: writer::Writer,
+    authenticator: Arc<dyn Authenticator>,
+    shutdown_tx: watch::Sender<bool>,
+    config: ServerConfig,
+}
+
+impl App {
+    /// Opens the registry in `config.data_dir` (which must hold one: `yrd-ets init`) and starts
+    /// the writer. Replays and checks the whole journal first.
+    pub fn open(config: &ServerConfig) -> Result<App> {
+        let dir = &config.data_dir;
+        if !dir.join(yrd_storage::FILE_NAME).is_file() {
+            bail!(
+                "{} holds no registry (create one with `yrd-ets init --data-dir {} --market yrd`)",
+                dir.display(),
+                dir.display()
+            );
+        }
+        let store = SqliteStore::open(dir)?;
+        let registry = Registry::open(store)
+            .with_context(|| format!("opening the registry in {}", dir.display()))?;
+        Self::from_registry(registry, config)
+    }
+
+    /// Starts the service on an opened registry.
+    pub fn from_registry(registry: Registry<SqliteStore>, config: &ServerConfig) -> Result<App> {
+        let writer = writer::Writer::start(registry, config.writer)
+            .context("starting the registry writer")?;
+        let (shutdown_tx, _) = watch::channel(false);
+        Ok(App {
+            writer,
+            authenticator: Arc::new(AllowAll),
+            shutdown_tx,
+            config: config.clone(),
+        })
+    }
+
+    /// Replaces the auth hook (see [`auth`]); routers built afterwards use it.
+    pub fn with_authenticator(mut self, authenticator: impl Authenticator) -> App {
+        self.authenticator = Arc::new(authenticator);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The writer's counters.
+    pub fn writer_stats(&self) -> &WriterStats {
+        self.writer.stats()
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.writer.snapshots().borrow().clone()
+    }
+
+    /// The router with every route and layer.
+    pub fn router(&self) -> Router {
+        let state = AppState(Arc::new(Shared {
+            writer: self.writer.handle(),
+            snapshots: self.writer.snapshots(),
+            events: self.writer.events(),
+            authenticator: self.authenticator.clone(),
+            shutdown: self.shutdown_tx.subscribe(),
+            openapi: OnceLock::new(),
+            metrics: telemetry::metrics_handle(),
+        }));
+        let (router, document) = api_router(state.clone()).split_for_parts();
+        let text = document
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        let _ = state.openapi.set(text.into());
+        router
+            .fallback(handlers::not_found)
+            .layer(
+                ServiceBuilder::new()
+                    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                    .layer(
+                        TraceLayer::new_for_http()
+                            .make_span_with(telemetry::request_span)
+                            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                    )
+                    .layer(PropagateRequestIdLayer::x_request_id())
+                    .layer(CatchPanicLayer::custom(|_| {
+                        ApiError::internal("the server failed on this request").into_response()
+                    }))
+                    .layer(middleware::from_fn(json_errors))
+                    .layer(middleware::from_fn(telemetry::track_metrics))
+                    .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+            )
+            .with_state(state)
+    }
+
+    /// Begins the shutdown: live streams end, new streams and readiness are refused.
+    pub fn begin_shutdown(&self) {
+        self.shutdown_tx.send_replace(true);
+    }
+
+    /// Shuts down: streams end, the writer finishes what is queued durably and closes the store.
+    pub async fn shutdown(self) {
+        self.begin_shutdown();
+        self.writer.shutdown().await;
+    }
+}
+
+/// Every route, with its OpenAPI description.
+fn api_router(state: AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(handlers::health))
+        .routes(routes!(handlers::ready))
+        .routes(routes!(handlers::openapi_json))
+        .routes(routes!(handlers::metrics_text));
+    let authenticated = OpenApiRouter::new()
+        .routes(routes!(handlers::holdings))
+        .routes(routes!(handlers::cash))
+        .routes(routes!(handlers::orders))
+        .routes(routes!(handlers::compliance))
+        .routes(routes!(handlers::supply))
+        .routes(routes!(handlers::market_summary))
+        .routes(routes!(handlers::book))
+        .routes(routes!(handlers::trades))
+        .routes(routes!(stream::market_stream))
+        .routes(routes!(handlers::auction))
+        .routes(routes!(handlers::call_market))
+        .routes(routes!(handlers::net_flows))
+        .routes(routes!(handlers::submit_transaction))
+        .layer(middleware::from_fn_with_state(state, auth::authenticate));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(public)
+        .merge(authenticated)
+}
+
+/// Middleware: an error status without a JSON body (unknown route, wrong method, body limit)
+/// gets the standard error body.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let mut replaced = error::for_status(status).into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        replaced.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    replaced
+}
+
+/// Serves `app` on `listener` until `signal` completes, then shuts down gracefully: stops
+/// accepting, lets in-flight requests finish (at most the configured grace period; live streams
+/// end at once), lets the writer finish everything queued durably, closes the store.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app.router();
+    let grace = app.config.shutdown_grace;
+    let (fired_tx, mut fired) = watch::channel(false);
+    let shutdown_tx = app.shutdown_tx.clone();
+    let graceful = async move {
+        signal.await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+        shutdown_tx.send_replace(true);
+        fired_tx.send_replace(true);
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(graceful);
+    let result = tokio::select! {
+        r = server.into_future() => r,
+        () = async {
+            let _ = fired.wait_for(|f| *f).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "grace period over; closing the remaining connections");
+            Ok(())
+        }
+    };
+    app.shutdown().await;
+    tracing::info!("stopped");
+    result
+}
+
+/// Completes on SIGTERM or ctrl-c (SIGINT).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// `yrd-ets serve`: resolves the configuration, starts logging, opens the registry, serves until
+/// SIGTERM or ctrl-c.
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let config = ServerConfig::resolve(args)?;
+    telemetry::init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("yrd-http")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let app = App::open(&config)?;
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let snapshot = app.snapshot();
+        tracing::info!(
+            address = %listener.local_addr().map_or_else(|_| config.bind.to_string(), |a| a.to_string()),
+            data_dir = %config.data_dir.display(),
+            market = %snapshot.state.config().market.name,
+            last_seq = snapshot.last_seq(),
+            "yrd-ets API listening"
+        );
+        serve(listener, app, shutdown_signal()).await?;
+        Ok(())
+    })
+}
