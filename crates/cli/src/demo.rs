@@ -4,8 +4,8 @@
 //! geography's rules and trading ratios, a receptor-constrained call market), reports per
 //! jurisdiction and per area, and audits the result.
 
-use crate::output::{signed, submit_all, table, thousands};
-use crate::report::{print_summary, print_supply};
+use crate::output::{area_label, submit_all, table, thousands};
+use crate::report::{print_call_market_tables, print_net_flow_tables, print_summary, print_supply};
 use crate::store::open_or_create;
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
@@ -15,12 +15,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 use yrd_config::MarketConfig;
 use yrd_data::ceads::{COVERED_SECTORS_2019, parse_covered_sectors};
-use yrd_data::demo::{
-    CALL_MARKET, CALL_MARKET_OPERATOR, PILOT_ENTERPRISES, STEP_TRANSFERS, scenario,
-};
+use yrd_data::demo::{CALL_MARKET, PILOT_ENTERPRISES, STEP_TRANSFERS, scenario};
 use yrd_registry::audit::audit;
 use yrd_registry::reports::{compliance_table, supply};
-use yrd_registry::{Command, Effect, JournalStore, OrderSide, Registry, RegistryState, Submission};
+use yrd_registry::{Command, Effect, JournalStore, Registry, RegistryState, Submission};
 use yrd_types::{AccountId, OrderRef, UnitClass};
 
 /// Marks a directory as the demo's own, so that a rerun may recreate it.
@@ -157,13 +155,10 @@ fn submit_transfers<S: JournalStore>(
 /// The cross-regional part: pilot enterprises, transfers, the call market, the net-flow ledger
 /// and the areas' net inflows.
 fn print_regional(state: &RegistryState, transfers: &[CrossRow]) -> Result<()> {
-    let Some(geo) = state.config().geography.as_ref() else {
+    if state.config().geography.is_none() {
         bail!("the yrd market has no geography");
-    };
-    let area_name = |code: &str| {
-        geo.area(code)
-            .map_or(code.to_string(), |a| format!("{code} {}", a.name))
-    };
+    }
+    let area_name = |code: &str| area_label(state, code);
     println!(
         "\nCross-regional pollutant rights 2021: pilot enterprises (illustrative; allocations in kg):"
     );
@@ -246,151 +241,9 @@ fn print_regional(state: &RegistryState, transfers: &[CrossRow]) -> Result<()> {
         "(VOCS: the July 2024 pilot's 13,257 kg among 8 firms, replayed with 2021 rights; COD: Jiaxing's 3:2 between areas)"
     );
 
-    print_call_market(state, &area_name)?;
-    crate::report::print_net_flow_tables(state);
+    print_call_market_tables(state, &OrderRef::new(CALL_MARKET)?)?;
+    print_net_flow_tables(state);
     Ok(())
-}
-
-/// The call market's record after clearing: steps and fills, prices by area and receptor,
-/// operator revenue.
-fn print_call_market(state: &RegistryState, area_name: &dyn Fn(&str) -> String) -> Result<()> {
-    let reference = OrderRef::new(CALL_MARKET)?;
-    let Some(m) = state.regional().call_market(&reference) else {
-        bail!("call market {CALL_MARKET} missing");
-    };
-    let Some(result) = &m.result else {
-        bail!("call market {CALL_MARKET} did not clear");
-    };
-    let geo = state.config().geography.as_ref().expect("checked above");
-    let cfg = &state.config().market;
-    let lot_t = m.lot as f64 / 1000.0;
-    println!(
-        "\nCall market {CALL_MARKET} (operator {CALL_MARKET_OPERATOR}): {} {}, lot {} kg, prices in {} per lot of {} t; \
-         sealed steps, window closed {}:",
-        m.pollutant,
-        m.vintage,
-        thousands(m.lot),
-        cfg.currency,
-        lot_t,
-        m.closes
-    );
-    let mut t = table(&[
-        "step",
-        "installation",
-        "area",
-        "side",
-        "lots",
-        "limit",
-        "filled",
-        "settlement price",
-        "paid (-) / received (+)",
-    ]);
-    let (mut paid, mut received) = (0i128, 0i128);
-    for (step, s) in &m.steps {
-        let fill = result.fills.get(step).copied().unwrap_or(0);
-        let price = result.settlement_prices.get(&s.area).copied().unwrap_or(0);
-        let amount = i128::from(price) * i128::from(fill);
-        let (side, amount_signed) = match s.side {
-            OrderSide::Buy => {
-                paid += amount;
-                ("buy", -amount)
-            }
-            OrderSide::Sell => {
-                received += amount;
-                ("sell", amount)
-            }
-        };
-        let account = &state.ledger().account(s.account).spec.id;
-        t.add_row(vec![
-            step.to_string(),
-            account.as_str().trim_start_matches("OHA-").to_string(),
-            s.area.clone(),
-            side.to_string(),
-            thousands(s.lots),
-            money(state, i128::from(s.price_minor)),
-            thousands(fill),
-            money(state, i128::from(price)),
-            money(state, amount_signed),
-        ]);
-    }
-    println!("{t}");
-    let mut t = table(&["area", "settlement price", "net change (lots)"]);
-    for area in &m.areas {
-        let price = result.settlement_prices.get(area).copied().unwrap_or(0);
-        let change = result.net_change.get(area).copied().unwrap_or(0);
-        t.add_row(vec![
-            area_name(area),
-            money(state, i128::from(price)),
-            signed(i128::from(change)),
-        ]);
-    }
-    println!("{t}");
-    let mut t = table(&[
-        "receptor",
-        "unit",
-        "headroom",
-        "load change",
-        "binds",
-        "shadow price (per receptor unit)",
-    ]);
-    for code in &m.receptors {
-        let Some(r) = geo.receptor(code) else {
-            continue;
-        };
-        // The market's own figures: headroom left when it cleared, load of the settled fills.
-        let headroom = result.headroom.get(code).copied().unwrap_or(0.0);
-        let load = result
-            .receptor_load_change
-            .get(code)
-            .copied()
-            .unwrap_or(0.0);
-        let binds = result.receptor_prices.get(code).copied().unwrap_or(0.0) > 0.0;
-        let mu = result.receptor_prices.get(code).copied().unwrap_or(0.0);
-        t.add_row(vec![
-            format!("{code} {}", r.name),
-            r.unit.clone(),
-            format!("{headroom:.3}"),
-            format!("{load:.3}"),
-            if binds { "yes" } else { "no" }.to_string(),
-            money(state, mu.round() as i128),
-        ]);
-    }
-    println!("{t}");
-    let unpriced: Vec<&str> = m
-        .areas
-        .iter()
-        .filter(|a| result.settlement_prices.get(*a).copied().unwrap_or(0) == 0)
-        .map(String::as_str)
-        .collect();
-    if !unpriced.is_empty() {
-        println!(
-            "an area's price is the sum of receptor shadow prices x its coefficients; reaching no binding receptor, {} clears at zero",
-            unpriced.join(", ")
-        );
-    }
-    println!(
-        "buyers paid {}, sellers received {}: operator revenue {} to {CALL_MARKET_OPERATOR}-GOV; total surplus {}",
-        money(state, paid),
-        money(state, received),
-        money(state, result.operator_revenue_minor),
-        money(state, result.total_surplus_minor),
-    );
-    Ok(())
-}
-
-/// Minor units as `CNY 24,000.00`.
-fn money(state: &RegistryState, minor: i128) -> String {
-    let market = &state.config().market;
-    let per = i128::from(market.currency_minor_per_major.max(1));
-    let decimals = (per as f64).log10().round() as usize;
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let major = signed(i128::try_from(abs / per.unsigned_abs()).unwrap_or(i128::MAX));
-    if decimals == 0 {
-        return format!("{} {sign}{major}", market.currency);
-    }
-    let frac = abs % per.unsigned_abs();
-    format!("{} {sign}{major}.{frac:0decimals$}", market.currency)
 }
 
 /// Creates `dir` empty. An existing directory is removed only if it is a previous demo's (it holds

@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
-use yrd_registry::{JournalStore, Registry, Submission};
+use yrd_registry::{JournalStore, Registry, RegistryState, Submission};
 
 /// Counts of a batched submission.
 #[derive(Debug, Default, Clone, Copy)]
@@ -78,6 +78,31 @@ pub fn signed(v: i128) -> String {
     let sign = if v < 0 { "-" } else { "" };
     let digits = u64::try_from(v.unsigned_abs()).map_or_else(|_| v.to_string(), thousands);
     format!("{sign}{digits}")
+}
+
+/// Minor units as `CNY 24,000.00`.
+pub fn money(state: &RegistryState, minor: i128) -> String {
+    let market = &state.config().market;
+    let per = i128::from(market.currency_minor_per_major.max(1));
+    let decimals = (per as f64).log10().round() as usize;
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let major = signed(i128::try_from(abs / per.unsigned_abs()).unwrap_or(i128::MAX));
+    if decimals == 0 {
+        return format!("{} {sign}{major}", market.currency);
+    }
+    let frac = abs % per.unsigned_abs();
+    format!("{} {sign}{major}.{frac:0decimals$}", market.currency)
+}
+
+/// An area's code and name from the market geography (`CN-SH-QP Qingpu District`), or the code.
+pub fn area_label(state: &RegistryState, code: &str) -> String {
+    state
+        .config()
+        .geography
+        .as_ref()
+        .and_then(|g| g.area(code))
+        .map_or(code.to_string(), |a| format!("{code} {}", a.name))
 }
 
 #[cfg(test)]

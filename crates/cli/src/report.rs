@@ -1,17 +1,17 @@
 //! `yrd-ets report ...`.
 
-use crate::output::{signed, table, thousands};
+use crate::output::{area_label, money, signed, table, thousands};
 use crate::store::open_read_only as open;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use yrd_registry::RegistryState;
 use yrd_registry::reports::{
     ComplianceRow, compliance_table, holdings, jurisdiction_summaries, net_flows, pair_balances,
     supply,
 };
-use yrd_types::{AccountId, JurisdictionCode, Money};
+use yrd_registry::{OrderSide, RegistryState};
+use yrd_types::{AccountId, JurisdictionCode, OrderRef};
 
 /// The report subcommands.
 #[derive(Subcommand)]
@@ -200,14 +200,7 @@ fn print_net_flows(state: &RegistryState, json: bool) -> Result<()> {
 
 /// The net-flow ledger between jurisdictions, pairwise balances and the areas' net inflows.
 pub fn print_net_flow_tables(state: &RegistryState) {
-    let area_name = |code: &str| {
-        state
-            .config()
-            .geography
-            .as_ref()
-            .and_then(|g| g.area(code))
-            .map_or(code.to_string(), |a| format!("{code} {}", a.name))
-    };
+    let area_name = |code: &str| area_label(state, code);
     let unit = |unit_type: &str| {
         state
             .config()
@@ -291,38 +284,137 @@ fn print_call_market(state: &RegistryState, market: &str, json: bool) -> Result<
         println!("{}", serde_json::to_string_pretty(result)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = table(&["area", "settlement price (minor/lot)", "net change (lots)"]);
-    for (area, price) in &result.settlement_prices {
+    print_call_market_tables(state, &reference)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A cleared call market's fills by step, prices by area and receptor, and money, as tables.
+pub fn print_call_market_tables(state: &RegistryState, reference: &OrderRef) -> Result<()> {
+    let Some(m) = state.regional().call_market(reference) else {
+        bail!("no call market {reference}");
+    };
+    let Some(result) = &m.result else {
+        bail!("call market {reference} did not clear");
+    };
+    let area_name = |code: &str| area_label(state, code);
+    let operator = &m.operator;
+    let Some(geo) = state.config().geography.as_ref() else {
+        bail!("the market has no geography");
+    };
+    let cfg = &state.config().market;
+    let lot_t = m.lot as f64 / 1000.0;
+    println!(
+        "\nCall market {reference} (operator {operator}): {} {}, lot {} kg, prices in {} per lot of {} t; \
+         sealed steps, window closed {}:",
+        m.pollutant,
+        m.vintage,
+        thousands(m.lot),
+        cfg.currency,
+        lot_t,
+        m.closes
+    );
+    let mut t = table(&[
+        "step",
+        "installation",
+        "area",
+        "side",
+        "lots",
+        "limit",
+        "filled",
+        "settlement price",
+        "paid (-) / received (+)",
+    ]);
+    let (mut paid, mut received) = (0i128, 0i128);
+    for (step, s) in &m.steps {
+        let fill = result.fills.get(step).copied().unwrap_or(0);
+        let price = result.settlement_prices.get(&s.area).copied().unwrap_or(0);
+        let amount = i128::from(price) * i128::from(fill);
+        let (side, amount_signed) = match s.side {
+            OrderSide::Buy => {
+                paid += amount;
+                ("buy", -amount)
+            }
+            OrderSide::Sell => {
+                received += amount;
+                ("sell", amount)
+            }
+        };
+        let account = &state.ledger().account(s.account).spec.id;
         t.add_row(vec![
-            area.clone(),
-            price.to_string(),
-            result
-                .net_change
-                .get(area)
-                .copied()
-                .unwrap_or(0)
-                .to_string(),
+            step.to_string(),
+            account.as_str().trim_start_matches("OHA-").to_string(),
+            s.area.clone(),
+            side.to_string(),
+            thousands(s.lots),
+            money(state, i128::from(s.price_minor)),
+            thousands(fill),
+            money(state, i128::from(price)),
+            money(state, amount_signed),
         ]);
     }
-    println!(
-        "call market {market} ({} {}, lot {} base units):\n{t}",
-        m.pollutant, m.vintage, m.lot
-    );
-    let mut t = table(&["receptor", "shadow price (minor per receptor unit)"]);
-    for (r, p) in &result.receptor_prices {
-        t.add_row(vec![r.clone(), format!("{p:.4}")]);
+    println!("{t}");
+    let mut t = table(&["area", "settlement price", "net change (lots)"]);
+    for area in &m.areas {
+        let price = result.settlement_prices.get(area).copied().unwrap_or(0);
+        let change = result.net_change.get(area).copied().unwrap_or(0);
+        t.add_row(vec![
+            area_name(area),
+            money(state, i128::from(price)),
+            signed(i128::from(change)),
+        ]);
     }
     println!("{t}");
-    let mut t = table(&["step", "filled (lots)"]);
-    for (step, fill) in &result.fills {
-        t.add_row(vec![step.to_string(), fill.to_string()]);
+    let mut t = table(&[
+        "receptor",
+        "unit",
+        "headroom",
+        "load change",
+        "binds",
+        "shadow price (per receptor unit)",
+    ]);
+    for code in &m.receptors {
+        let Some(r) = geo.receptor(code) else {
+            continue;
+        };
+        // The market's own figures: headroom left when it cleared, load of the settled fills.
+        let headroom = result.headroom.get(code).copied().unwrap_or(0.0);
+        let load = result
+            .receptor_load_change
+            .get(code)
+            .copied()
+            .unwrap_or(0.0);
+        let binds = result.receptor_prices.get(code).copied().unwrap_or(0.0) > 0.0;
+        let mu = result.receptor_prices.get(code).copied().unwrap_or(0.0);
+        t.add_row(vec![
+            format!("{code} {}", r.name),
+            r.unit.clone(),
+            format!("{headroom:.3}"),
+            format!("{load:.3}"),
+            if binds { "yes" } else { "no" }.to_string(),
+            money(state, mu.round() as i128),
+        ]);
     }
     println!("{t}");
+    let unpriced: Vec<&str> = m
+        .areas
+        .iter()
+        .filter(|a| result.settlement_prices.get(*a).copied().unwrap_or(0) == 0)
+        .map(String::as_str)
+        .collect();
+    if !unpriced.is_empty() {
+        println!(
+            "an area's price is the sum of receptor shadow prices x its coefficients; reaching no binding receptor, {} clears at zero",
+            unpriced.join(", ")
+        );
+    }
     println!(
-        "total surplus {} minor units; operator revenue {} minor units",
-        result.total_surplus_minor, result.operator_revenue_minor
+        "buyers paid {}, sellers received {}: operator revenue {} to {operator}-GOV; total surplus {}",
+        money(state, paid),
+        money(state, received),
+        money(state, result.operator_revenue_minor),
+        money(state, result.total_surplus_minor),
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Prints supply by jurisdiction, unit type and vintage; with `conserved`, a column saying whether
@@ -365,20 +457,6 @@ pub fn print_supply(rows: &[yrd_registry::reports::SupplyRow], conserved: bool) 
     println!("{t}");
 }
 
-fn money(state: &RegistryState, m: Money) -> String {
-    let major = m.display_major(state.config().market.currency_minor_per_major);
-    // Group the integer digits in thousands: 103876000.00 -> 103,876,000.00.
-    let (sign, rest) = major
-        .strip_prefix('-')
-        .map_or(("", major.as_str()), |r| ("-", r));
-    let (int, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(i, f)| (i, Some(f)));
-    let grouped = int.parse::<u64>().map_or(int.to_string(), thousands);
-    let frac = frac.map_or(String::new(), |f| format!(".{f}"));
-    format!("{} {sign}{grouped}{frac}", state.config().market.currency)
-}
-
 fn status_text(r: &ComplianceRow) -> String {
     r.status.map_or(String::new(), |c| {
         format!("{c}{}", if r.changed_after_deadline { "*" } else { "" })
@@ -409,7 +487,7 @@ fn print_compliance(state: &RegistryState, rows: &[ComplianceRow]) {
             thousands(r.surrendered),
             status_text(r),
             thousands(r.shortfall),
-            money(state, r.penalty),
+            money(state, i128::from(r.penalty.0)),
         ]);
     }
     println!("{t}");
@@ -459,7 +537,7 @@ pub fn print_summary(state: &RegistryState, rows: &[ComplianceRow]) {
             thousands(n("C")),
             thousands(other),
             thousands(s.shortfall),
-            money(state, s.penalties),
+            money(state, i128::from(s.penalties.0)),
         ]);
     }
     println!("{t}");
