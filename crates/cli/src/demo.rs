@@ -24,8 +24,9 @@ use yrd_types::{AccountId, OrderRef, UnitClass};
 /// Marks a directory as the demo's own, so that a rerun may recreate it.
 const MARKER: &str = ".yrd-demo";
 
-/// Runs the demo in `data_dir` (recreated) with the generator seed `seed`.
-pub fn run(data_dir: &Path, seed: u64) -> Result<ExitCode> {
+/// Runs the demo in `data_dir` (recreated) with the generator seed `seed`; with `service`, adds
+/// the market activity of [`crate::service_demo`] before the audit.
+pub fn run(data_dir: &Path, seed: u64, service: bool) -> Result<ExitCode> {
     let started = Instant::now();
     prepare_dir(data_dir)?;
     let sectors = parse_covered_sectors(
@@ -78,6 +79,9 @@ pub fn run(data_dir: &Path, seed: u64) -> Result<ExitCode> {
         "\nSupply by jurisdiction, unit type and vintage (CEA in t CO2e, pollutant rights in kg):"
     );
     print_supply(&supply(registry.state()), false);
+    if service {
+        crate::service_demo::seed(&mut registry, data_dir)?;
+    }
     let report = audit(registry.store())?;
     crate::audit::print(&report, false);
     println!("done in {:.2} s", started.elapsed().as_secs_f64());

@@ -11,6 +11,7 @@ mod exchange;
 mod import;
 mod output;
 mod report;
+mod service_demo;
 mod spatial;
 mod store;
 mod stress;
@@ -48,6 +49,10 @@ enum Command {
         /// Seed of the facility generator and the market.
         #[arg(long, default_value_t = yrd_data::demo::DEFAULT_SEED)]
         seed: u64,
+        /// Also seed a fortnight of exchange trading, an auction and demo users, for trying
+        /// `yrd-ets serve` and the web interface on the result (see README).
+        #[arg(long)]
+        service: bool,
     },
     /// Creates an empty registry for a market configuration.
     Init {
@@ -160,7 +165,11 @@ fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { data_dir, seed } => demo::run(&data_dir, seed),
+        Command::Demo {
+            data_dir,
+            seed,
+            service,
+        } => demo::run(&data_dir, seed, service),
         Command::Init {
             data_dir,
             market,
