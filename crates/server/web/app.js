@@ -921,8 +921,8 @@
       h('details', null, h('summary', null, t('supply.byvintage')),
         table(null, [t('jurisdiction'), t('unittype'), num(t('vintage'))].concat(cols), b.supply.map((x) => supplyRow(x, true)), { class: 'data' }))));
     main.appendChild(h('section', { 'aria-labelledby': 'h-tcomp' }, h('h2', { id: 'h-tcomp' }, t('compliance.title')),
-      table(null, [t('jurisdiction'), num(t('year')), num(t('installations')), num(t('compliant')), num(t('notcompliant')), num(t('pending')), num(t('verified')), num(t('surrendered'))],
-        b.compliance.map((i) => h('tr', null, h('th', { scope: 'row' }, jurisdictionName(i.jurisdiction)), td(i.year, true), td(fmtInt(i.installations), true),
+      table(null, [t('jurisdiction'), t('obligation'), num(t('year')), num(t('installations')), num(t('compliant')), num(t('notcompliant')), num(t('pending')), num(t('verified')), num(t('surrendered'))],
+        b.compliance.map((i) => h('tr', null, h('th', { scope: 'row' }, jurisdictionName(i.jurisdiction)), td(i.obligation), td(i.year, true), td(fmtInt(i.installations), true),
           td(fmtInt(i.compliant), true), td(fmtInt(i.not_compliant), true), td(fmtInt(i.pending), true), td(fmtInt(i.verified), true), td(fmtInt(i.surrendered), true))),
         { class: 'data', 'data-testid': 'transparency-compliance' })));
     const grid = h('div', { class: 'grid2' });
