@@ -142,6 +142,11 @@ impl Auctions {
         self.by_ref.get(reference)
     }
 
+    /// Every auction, by reference.
+    pub fn iter(&self) -> impl Iterator<Item = (&OrderRef, &Auction)> {
+        self.by_ref.iter()
+    }
+
     /// Cash each account holds as bid guarantees (audited against the cash ledger).
     pub(crate) fn guarantees_by_account(&self) -> BTreeMap<AccountNo, i64> {
         let mut m = BTreeMap::new();

@@ -234,7 +234,21 @@ pub(crate) async fn compliance(
             Some(code)
         }
     };
-    let rows = reports::compliance_table(state, query.year, jurisdiction.as_ref());
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s @ ("A" | "B" | "C" | "D" | "E" | "X" | "-" | "none")) => Some(s),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                codes::INVALID_QUERY,
+                format!("query parameter `status` must be A-E, X, - or none, not {other:?}"),
+                Some("status"),
+            ));
+        }
+    };
+    let mut rows = reports::compliance_table(state, query.year, jurisdiction.as_ref());
+    if let Some(wanted) = status {
+        rows.retain(|r| r.status.map_or("none", |s| s.as_str()) == wanted);
+    }
     let total = rows.len() as u64;
     let total_pages = total.div_ceil(u64::from(per_page));
     let start = (u64::from(page) - 1).saturating_mul(u64::from(per_page));

@@ -37,8 +37,10 @@ pub mod extract;
 mod handlers;
 pub mod model;
 pub mod openapi;
+pub mod overview;
 pub mod stream;
 pub mod telemetry;
+pub mod web;
 pub mod writer;
 
 pub use auth::{Action, AllowAll, AuthError, Authenticated, Authenticator, Principal, Resource};
@@ -191,6 +193,7 @@ impl App {
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         let _ = state.openapi.set(text.into());
         router
+            .merge(web::router())
             .fallback(handlers::not_found)
             .layer(
                 ServiceBuilder::new()
@@ -243,6 +246,10 @@ fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::auction))
         .routes(routes!(handlers::call_market))
         .routes(routes!(handlers::net_flows))
+        .routes(routes!(overview::auctions))
+        .routes(routes!(overview::history))
+        .routes(routes!(overview::compliance_summary))
+        .routes(routes!(overview::transparency))
         .routes(routes!(handlers::submit_transaction))
         .layer(middleware::from_fn_with_state(state, auth::authenticate));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())

@@ -280,6 +280,8 @@ pub struct ComplianceQuery {
     pub year: Option<u16>,
     /// Only this jurisdiction, e.g. `CN-SH`.
     pub jurisdiction: Option<String>,
+    /// Only this status: `A`-`E`, `X`, `-`, or `none` (not yet judged).
+    pub status: Option<String>,
     /// Page, from 1 (default 1).
     pub page: Option<u32>,
     /// Rows per page, 1-1000 (default 100).

@@ -1197,7 +1197,7 @@ async fn the_openapi_document_describes_every_route() {
             "{path} {method} missing"
         );
     }
-    assert_eq!(paths.len(), 17, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
     let post = &paths["/v1/transactions"]["post"];
     let params = post["parameters"].as_array().unwrap();
     assert!(
