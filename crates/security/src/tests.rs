@@ -86,8 +86,10 @@ fn validation_names_the_field() {
             .map(|(f, _)| f)
             .collect()
     };
-    let mut c = SecurityConfig::default();
-    c.trusted_window_start = NaiveTime::from_hms_opt(16, 0, 0).unwrap();
+    let c = SecurityConfig {
+        trusted_window_start: NaiveTime::from_hms_opt(16, 0, 0).unwrap(),
+        ..SecurityConfig::default()
+    };
     assert_eq!(fields(c), ["trusted_window_start"]);
     let c = SecurityConfig {
         untrusted_transfer_limit: 0,
