@@ -204,6 +204,18 @@ impl Security {
         self.clock
     }
 
+    /// The earliest `execute_at` of a scheduled transfer, if any: the server may skip
+    /// `execute_due_transfers` (and its journal entry) while this lies in the future.
+    pub fn next_due(&self) -> Option<NaiveDateTime> {
+        self.transfers
+            .values()
+            .filter_map(|t| match t.status {
+                TransferStatus::Scheduled { execute_at } => Some(execute_at),
+                _ => None,
+            })
+            .min()
+    }
+
     /// A transfer by id.
     pub fn transfer(&self, id: &OrderRef) -> Option<&PendingTransfer> {
         self.transfers.get(id)

@@ -267,6 +267,7 @@ fn delayed_execution_timetable_end_to_end() {
         }]
     );
     assert_eq!(m.status("X2"), "scheduled");
+    assert_eq!(m.r.state().security().next_due(), Some(at(3, 10, 10, 0)));
     assert_eq!(
         (m.held("TR-1"), m.free("TR-1"), m.held("TR-2")),
         (4_999_900, 4_999_700, 100)
