@@ -20,6 +20,19 @@ pub struct MarketConfig {
     /// transfer rules for pollutant rights, if the market is cross-regional (`yrd-geography`).
     #[serde(default)]
     pub geography: Option<yrd_geography::Geography>,
+    /// The registry's security timetable and limits (`[security]`): working-day calendar,
+    /// delayed execution of transfers, trusted-list activation, per-transfer limit to untrusted
+    /// accounts (EU Reg. 2019/1122 Art. 23, 35; `yrd-security`). Absent: the EU values.
+    #[serde(default)]
+    pub security: Option<yrd_security::SecurityConfig>,
+}
+
+impl MarketConfig {
+    /// The security configuration in force: the `[security]` section, or the EU defaults
+    /// ([`yrd_security::SecurityConfig::default`]) when it is absent.
+    pub fn security_or_default(&self) -> yrd_security::SecurityConfig {
+        self.security.clone().unwrap_or_default()
+    }
 }
 
 /// The exchange: which unit types trade on it and under which rules.

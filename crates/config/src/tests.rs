@@ -319,3 +319,37 @@ fn governed_pollutants_cannot_be_listed_on_the_continuous_exchange() {
     assert_eq!(field, "exchange.unit_types[1]");
     assert!(reason.contains("call market"), "{reason}");
 }
+
+// ---- security ----
+
+#[test]
+fn security_sections_of_the_builtins() {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let (yrd, _) = MarketConfig::builtin("yrd").unwrap();
+    let s = yrd.security_or_default();
+    assert_eq!(s.utc_offset_minutes, 480);
+    assert_eq!(s.untrusted_transfer_limit, 2_000_000);
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    // Every listed holiday is a Monday-Friday; every extra working day a weekend day.
+    assert!(
+        s.holidays
+            .iter()
+            .all(|h| !matches!(h.weekday(), Weekday::Sat | Weekday::Sun))
+    );
+    assert!(!s.is_working_day(d(2026, 2, 16)));
+    assert!(s.is_working_day(d(2026, 2, 14))); // Saturday worked before Spring Festival 2026
+    assert_eq!(s.next_working_day(d(2025, 9, 30)), Some(d(2025, 10, 9)));
+    let (eu, _) = MarketConfig::builtin("eu-ets").unwrap();
+    assert_eq!(eu.security_or_default().utc_offset_minutes, 60);
+}
+
+#[test]
+fn security_failure_names_the_field_path() {
+    let text = format!(
+        "{}\n[security]\nuntrusted_transfer_limit = 0\n",
+        include_str!("../../../config/eu-ets.toml")
+            .replace("[security]\nutc_offset_minutes = 60\n", "")
+    );
+    let (field, _) = invalid_field(&text);
+    assert_eq!(field, "security.untrusted_transfer_limit");
+}

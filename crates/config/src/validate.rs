@@ -16,7 +16,18 @@ pub(crate) fn validate(c: &MarketConfig) -> Result<(), Failure> {
     unit_types(c)?;
     compliance(c)?;
     exchange(c)?;
-    geography(c)
+    geography(c)?;
+    security(c)
+}
+
+fn security(c: &MarketConfig) -> Result<(), Failure> {
+    let Some(s) = &c.security else { return Ok(()) };
+    if let Err(failures) = s.validate()
+        && let Some((field, reason)) = failures.into_iter().next()
+    {
+        return fail(format!("security.{field}"), reason);
+    }
+    Ok(())
 }
 
 fn geography(c: &MarketConfig) -> Result<(), Failure> {

@@ -1,6 +1,7 @@
 //! Transactions as callers submit them, and what they did.
 
-use chrono::{NaiveDate, NaiveTime};
+use crate::security::Process;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use yrd_compliance::{EmissionsSource, StatusCode};
 use yrd_types::{
@@ -455,6 +456,109 @@ pub enum Command {
         /// Halted or not.
         halted: bool,
     },
+    /// A holder's transfer, initiated by one representative; it needs a second one's approval
+    /// (four eyes, EU Reg. 2019/1122 Art. 35(1)). The units are reserved until it executes or is
+    /// cancelled. To an account not on the sender's trusted list at most the configured limit
+    /// (`[security] untrusted_transfer_limit`); an operator holding account sends only to trusted
+    /// accounts (Art. 23; brief).
+    ProposeTransfer {
+        /// Transfer id, unique among transfers.
+        transfer: OrderRef,
+        /// Sending account.
+        from: AccountId,
+        /// Receiving account.
+        to: AccountId,
+        /// Units of this class.
+        class: UnitClass,
+        /// How many.
+        quantity: u64,
+        /// The initiating representative (opaque user reference, the signed-in username).
+        initiator: String,
+        /// Registry local time of the proposal.
+        at: NaiveDateTime,
+    },
+    /// A second representative approves a proposed transfer; it executes at once when the
+    /// timetable says so (to a trusted account within the window), else it is scheduled (delayed
+    /// execution, EU Reg. 2019/1122 Art. 35(2)-(3)).
+    ApproveTransfer {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// The approving representative: not the initiator.
+        approver: String,
+        /// Registry local time of the approval (= proposal for execution).
+        at: NaiveDateTime,
+    },
+    /// Cancels a transfer awaiting approval or scheduled, releasing its units (either
+    /// representative may stop a suspicious transfer during the delay).
+    CancelTransfer {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// Who cancels.
+        by: String,
+        /// Registry local time.
+        at: NaiveDateTime,
+    },
+    /// Executes every scheduled transfer due at `at`, in (execute_at, id) order; one that is now
+    /// refused becomes failed and its units are released. Submitted by the server every minute.
+    ExecuteDueTransfers {
+        /// Registry local time.
+        at: NaiveDateTime,
+    },
+    /// Proposes adding `trusted` to `account`'s trusted account list (EU Reg. 2019/1122 Art. 23).
+    ProposeTrustedAccount {
+        /// The list's account.
+        account: AccountId,
+        /// The account to trust.
+        trusted: AccountId,
+        /// The initiating representative.
+        initiator: String,
+        /// Registry local time.
+        at: NaiveDateTime,
+    },
+    /// A second representative approves a proposed addition; it takes effect after the
+    /// configured number of working days (`[security] trusted_activation_working_days`).
+    ApproveTrustedAccount {
+        /// The list's account.
+        account: AccountId,
+        /// The trusted account.
+        trusted: AccountId,
+        /// The approving representative: not the initiator.
+        approver: String,
+        /// Registry local time.
+        at: NaiveDateTime,
+    },
+    /// Removes an account from a trusted list at once, or withdraws a pending addition
+    /// (Art. 23(4): removals are executed immediately).
+    RemoveTrustedAccount {
+        /// The list's account.
+        account: AccountId,
+        /// The trusted account.
+        trusted: AccountId,
+        /// Who removes it.
+        by: String,
+        /// Registry local time.
+        at: NaiveDateTime,
+    },
+    /// Suspends an account (administrator; EU Reg. 2019/1122 Art. 30) - it can then neither
+    /// send nor receive units or cash, place orders, bid or surrender - or reinstates it.
+    SetAccountSuspended {
+        /// Account.
+        account: AccountId,
+        /// Suspended or not.
+        suspended: bool,
+        /// Why (required when suspending).
+        reason: String,
+    },
+    /// Suspends or resumes a process of a jurisdiction (administrator; brief: "administrators
+    /// can suspend ... a whole process").
+    SetProcessSuspended {
+        /// Jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// `transfers`, `trading`, `auctions`, `issuance` or `surrender`.
+        process: Process,
+        /// Suspended or not.
+        suspended: bool,
+    },
 }
 
 impl Command {
@@ -500,6 +604,15 @@ impl Command {
             Command::WithdrawCallStep { .. } => "withdraw_call_step",
             Command::ClearCallMarket { .. } => "clear_call_market",
             Command::CancelCallMarket { .. } => "cancel_call_market",
+            Command::ProposeTransfer { .. } => "propose_transfer",
+            Command::ApproveTransfer { .. } => "approve_transfer",
+            Command::CancelTransfer { .. } => "cancel_transfer",
+            Command::ExecuteDueTransfers { .. } => "execute_due_transfers",
+            Command::ProposeTrustedAccount { .. } => "propose_trusted_account",
+            Command::ApproveTrustedAccount { .. } => "approve_trusted_account",
+            Command::RemoveTrustedAccount { .. } => "remove_trusted_account",
+            Command::SetAccountSuspended { .. } => "set_account_suspended",
+            Command::SetProcessSuspended { .. } => "set_process_suspended",
         }
     }
 }
@@ -857,6 +970,89 @@ pub enum Effect {
         class: UnitClass,
         /// Halted or not.
         halted: bool,
+    },
+    /// A transfer was proposed; its units are reserved.
+    TransferProposed {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// Sender.
+        from: AccountId,
+        /// Receiver.
+        to: AccountId,
+        /// Class.
+        class: UnitClass,
+        /// Units.
+        quantity: u64,
+    },
+    /// A transfer was approved; it executes at `execute_at` (the approval's own time when
+    /// immediate, a `transfer_executed` then follows).
+    TransferApproved {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// When it executes.
+        execute_at: NaiveDateTime,
+    },
+    /// A transfer executed (the `moved` effects beside it carry the serials).
+    TransferExecuted {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// A transfer was cancelled; its units were released.
+    TransferCancelled {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// Who cancelled.
+        by: String,
+    },
+    /// A scheduled transfer was refused when due; its units were released.
+    TransferFailed {
+        /// Transfer id.
+        transfer: OrderRef,
+        /// The rules it broke.
+        reason: String,
+    },
+    /// An addition to a trusted account list was proposed.
+    TrustedAccountProposed {
+        /// The list's account.
+        account: AccountId,
+        /// The trusted account.
+        trusted: AccountId,
+    },
+    /// An addition to a trusted account list was approved.
+    TrustedAccountApproved {
+        /// The list's account.
+        account: AccountId,
+        /// The trusted account.
+        trusted: AccountId,
+        /// From when it is trusted.
+        active_from: NaiveDateTime,
+    },
+    /// An account was removed from a trusted list (or a pending addition withdrawn).
+    TrustedAccountRemoved {
+        /// The list's account.
+        account: AccountId,
+        /// The removed account.
+        trusted: AccountId,
+        /// Who removed it.
+        by: String,
+    },
+    /// An account was suspended or reinstated.
+    AccountSuspended {
+        /// Account.
+        account: AccountId,
+        /// Suspended or not.
+        suspended: bool,
+    },
+    /// A process of a jurisdiction was suspended or resumed.
+    ProcessSuspended {
+        /// Jurisdiction.
+        jurisdiction: JurisdictionCode,
+        /// Process.
+        process: Process,
+        /// Suspended or not.
+        suspended: bool,
     },
 }
 

@@ -20,15 +20,19 @@ pub mod regional;
 mod registry;
 pub mod reports;
 pub mod rules;
+pub mod security;
 pub mod state;
 
 pub use command::{Command, Effect, OrderSide, Receipt, Submission, TimeInForce};
 pub use journal::{JournalEntry, JournalStore, MemoryStore, StorageError};
 pub use registry::{OpenError, Registry, SubmitResult};
 pub use rules::{Rejection, RuleCode, Violation};
+pub use security::Process;
 pub use state::{RegistryState, system_account_id, transfer_permitted};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_regional;
+#[cfg(test)]
+mod tests_security;

@@ -129,6 +129,25 @@ pub enum RuleCode {
     CallMarketClosed,
     /// The clearing solver failed; nothing was settled.
     SpatialSolverFailed,
+    /// The approver is the initiator: a second representative must approve (four eyes).
+    FourEyes,
+    /// An operator holding account may transfer only to accounts on its trusted list.
+    NotTrusted,
+    /// More units than the per-transfer limit to an account not on the sender's trusted list.
+    TransferLimitExceeded,
+    /// The account is suspended.
+    AccountSuspended,
+    /// The process is suspended in the jurisdiction.
+    ProcessSuspended,
+    /// No transfer with that id.
+    UnknownTransfer,
+    /// The transfer id was used before.
+    DuplicateTransfer,
+    /// The transfer is not in a state that allows the command (already approved, executed,
+    /// cancelled or failed).
+    TransferNotPending,
+    /// A trusted-list command is inconsistent (self-trust, already listed, nothing to approve).
+    TrustedListRule,
 }
 
 impl RuleCode {
@@ -159,6 +178,23 @@ impl RuleCode {
                 "banking and borrowing rules of the trading periods (market configuration)"
             }
             RuleCode::InsufficientHoldings => "no overdraft: units cannot be created by a transfer",
+            RuleCode::FourEyes => {
+                "EU Reg. 2019/1122 Art. 35(1) (initiation and approval by two representatives)"
+            }
+            RuleCode::NotTrusted => {
+                "EU Reg. 2019/1122 Art. 23; brief: operator accounts transfer only to trusted accounts"
+            }
+            RuleCode::TransferLimitExceeded => {
+                "EU Reg. 2019/1122 Art. 23(3a); brief: 2,000,000 units per transfer to an untrusted account"
+            }
+            RuleCode::TrustedListRule => "EU Reg. 2019/1122 Art. 23 (trusted account list)",
+            RuleCode::AccountSuspended => {
+                "EU Reg. 2019/1122 Art. 30 (suspension of access to accounts)"
+            }
+            RuleCode::ProcessSuspended => {
+                "EU Reg. 2019/1122 Art. 30(1) (access to processes); brief: administrators suspend a whole process"
+            }
+            RuleCode::TransferNotPending => "EU Reg. 2019/1122 Art. 35 (delayed execution)",
             RuleCode::ReversalExceedsSurrender => {
                 "EU Reg. 2019/1122 Art. 68 (reversal of surrender)"
             }

@@ -10,6 +10,7 @@ use crate::command::{Command, Effect, Submission};
 use crate::exchange::{BlockTerms, Exchange, NewOrder, OrderChange};
 use crate::regional::Regional;
 use crate::rules::{RuleCode, Violation};
+use crate::security::{Proposal, Security};
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -95,6 +96,7 @@ pub struct RegistryState {
     exchange: Exchange,
     auctions: Auctions,
     regional: Regional,
+    pub(crate) security: Security,
     last_seq: u64,
     last_date: Option<NaiveDate>,
     /// Date and time of the last exchange command: within a day, exchange time never runs back.
@@ -107,6 +109,7 @@ impl RegistryState {
     /// Empty state under a validated configuration.
     pub fn new(config: MarketConfig) -> Self {
         let compliance = Compliance::new(config.compliance.clone());
+        let security = Security::new(config.security_or_default());
         Self {
             config,
             ledger: Ledger::new(),
@@ -118,6 +121,7 @@ impl RegistryState {
             exchange: Exchange::default(),
             auctions: Auctions::default(),
             regional: Regional::default(),
+            security,
             last_seq: 0,
             last_date: None,
             last_exchange_instant: None,
@@ -185,6 +189,10 @@ impl RegistryState {
         let calendar = self.general_checks(submission);
         if !calendar.is_empty() {
             return Err(calendar);
+        }
+        let suspended = self.entry_checks(&submission.command);
+        if !suspended.is_empty() {
+            return Err(suspended);
         }
         let effects = self.execute(&submission.id, submission.date, &submission.command)?;
         self.last_seq += 1;
@@ -617,6 +625,61 @@ impl RegistryState {
                 state.confirm_block(date, *time, trade, account)
             }),
             Command::WithdrawBlockTrade { trade, account } => self.withdraw_block(trade, account),
+            Command::ProposeTransfer {
+                transfer,
+                from,
+                to,
+                class,
+                quantity,
+                initiator,
+                at,
+            } => {
+                let proposal = Proposal {
+                    transfer,
+                    from,
+                    to,
+                    class,
+                    quantity: *quantity,
+                    initiator,
+                    at: *at,
+                };
+                self.propose_transfer(&proposal, self.last_seq + 1)
+            }
+            Command::ApproveTransfer {
+                transfer,
+                approver,
+                at,
+            } => self.approve_transfer(transfer, approver, *at),
+            Command::CancelTransfer { transfer, by, at } => self.cancel_transfer(transfer, by, *at),
+            Command::ExecuteDueTransfers { at } => self.execute_due_transfers(*at),
+            Command::ProposeTrustedAccount {
+                account,
+                trusted,
+                initiator,
+                at,
+            } => self.propose_trusted_account(account, trusted, initiator, *at),
+            Command::ApproveTrustedAccount {
+                account,
+                trusted,
+                approver,
+                at,
+            } => self.approve_trusted_account(account, trusted, approver, *at),
+            Command::RemoveTrustedAccount {
+                account,
+                trusted,
+                by,
+                at,
+            } => self.remove_trusted_account(account, trusted, by, *at),
+            Command::SetAccountSuspended {
+                account,
+                suspended,
+                reason,
+            } => self.set_account_suspended(account, *suspended, reason),
+            Command::SetProcessSuspended {
+                jurisdiction,
+                process,
+                suspended,
+            } => self.set_process_suspended(jurisdiction, *process, *suspended),
         }
     }
 
@@ -701,6 +764,7 @@ impl RegistryState {
             h.update(pollutant.as_str().as_bytes());
             h.update(inflow.to_be_bytes());
         }
+        self.security.hash_into(&mut h);
         for (key, year) in self.compliance.years() {
             h.update(key.installation.0.to_be_bytes());
             h.update([key.obligation]);
@@ -822,6 +886,18 @@ impl RegistryState {
     /// Units of `class` held by `account` and not reserved for sell orders or an auction.
     pub fn free_units(&self, account: AccountNo, class: &UnitClass) -> u64 {
         self.ledger.quantity(account, class) - self.exchange.reserved_units(account, class)
+    }
+
+    /// The transfer path of `Command::Transfer` (kinds, receiving rules, holdings,
+    /// cross-regional rules and ratios), for transfers executed under the security controls.
+    pub(crate) fn transfer_pub(
+        &mut self,
+        from: &AccountId,
+        to: &AccountId,
+        class: &UnitClass,
+        quantity: u64,
+    ) -> Result<Vec<Effect>, Vec<Violation>> {
+        self.transfer(from, to, class, quantity)
     }
 
     pub(crate) fn open_account_no_pub(
@@ -1019,7 +1095,9 @@ impl RegistryState {
         if held - reserved < quantity {
             let id = &self.ledger.account(account).spec.id;
             let on_sale = if reserved > 0 {
-                format!(" ({reserved} of them reserved for sell orders or an auction)")
+                format!(
+                    " ({reserved} of them reserved for sell orders, an auction or a pending transfer)"
+                )
             } else {
                 String::new()
             };
@@ -1801,6 +1879,7 @@ fn command_quantity(command: &Command) -> Option<u64> {
         Command::Issue { quantity, .. }
         | Command::Allocate { quantity, .. }
         | Command::Transfer { quantity, .. }
+        | Command::ProposeTransfer { quantity, .. }
         | Command::ApproveCrossRegionalTransfer { quantity, .. }
         | Command::SubmitCallStep { quantity, .. }
         | Command::Surrender { quantity, .. }
@@ -1837,6 +1916,16 @@ fn command_names(command: &Command) -> Vec<(&'static str, &str)> {
         Command::RegisterInstallation { name, sector, .. } => {
             vec![("name", name.as_str()), ("sector", sector.as_str())]
         }
+        Command::ProposeTransfer { initiator, .. }
+        | Command::ProposeTrustedAccount { initiator, .. } => {
+            vec![("initiator", initiator.as_str())]
+        }
+        Command::ApproveTransfer { approver, .. }
+        | Command::ApproveTrustedAccount { approver, .. } => vec![("approver", approver.as_str())],
+        Command::CancelTransfer { by, .. } | Command::RemoveTrustedAccount { by, .. } => {
+            vec![("by", by.as_str())]
+        }
+        Command::SetAccountSuspended { reason, .. } => vec![("reason", reason.as_str())],
         _ => vec![],
     }
 }
