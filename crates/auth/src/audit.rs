@@ -125,6 +125,16 @@ pub enum AuditEvent {
         /// `idle` or `absolute`.
         reason: String,
     },
+    /// The server refused a signed-in user's request: an authorization refusal (403) or the
+    /// registry's refusal of a command (422, 409). Written by [`crate::Auth::record_refusal`].
+    Refused {
+        /// What was asked, e.g. `place_order 7:o-1: initiate a movement from account TR-SH-001`.
+        action: String,
+        /// The error code answered, e.g. `SECOND_FACTOR_REQUIRED` or `INSUFFICIENT_HOLDINGS`.
+        code: String,
+        /// The message answered.
+        message: String,
+    },
 }
 
 impl AuditEvent {
@@ -147,6 +157,7 @@ impl AuditEvent {
             AuditEvent::SecondFactorReset => "second_factor_reset",
             AuditEvent::SignedOut => "signed_out",
             AuditEvent::SessionExpired { .. } => "session_expired",
+            AuditEvent::Refused { .. } => "refused",
         }
     }
 
@@ -155,7 +166,9 @@ impl AuditEvent {
         match self {
             AuditEvent::SignIn { outcome } => *outcome == SignInOutcome::Success,
             AuditEvent::SecondFactor { outcome } => *outcome == SecondFactorOutcome::Success,
-            AuditEvent::UserLockedOut { .. } | AuditEvent::SourceLockedOut { .. } => false,
+            AuditEvent::UserLockedOut { .. }
+            | AuditEvent::SourceLockedOut { .. }
+            | AuditEvent::Refused { .. } => false,
             _ => true,
         }
     }

@@ -2,8 +2,10 @@
 //!
 //! The errors a person signing in can see are chosen so that they never tell whether a username
 //! exists: an unknown username, a wrong password and a locked user all give
-//! [`AuthError::InvalidCredentials`]; a wrong, replayed or locked-out one-time password gives
-//! [`AuthError::InvalidOneTimePassword`]. Errors that name a user ([`AuthError::NoSuchUser`],
+//! [`AuthError::InvalidCredentials`]. At the second-factor step the caller has already given the
+//! right password, so the errors there are precise: a wrong code
+//! ([`AuthError::InvalidOneTimePassword`]), a replayed one ([`AuthError::OneTimePasswordReplayed`]),
+//! a lock-out ([`AuthError::UserLocked`], [`AuthError::SourceLocked`]). Errors that name a user ([`AuthError::NoSuchUser`],
 //! [`AuthError::UsernameTaken`]) come only from operations an administrator is authorized for.
 
 use crate::password::PasswordPolicyError;
@@ -16,9 +18,20 @@ pub enum AuthError {
     /// error for all three; an administrator sees the lock in `UserStatus::locked_until`).
     #[error("invalid username or password")]
     InvalidCredentials,
-    /// The one-time password is wrong, was already used, or the user is locked out.
-    #[error("invalid or already used one-time password")]
+    /// The one-time password is wrong.
+    #[error("wrong one-time password")]
     InvalidOneTimePassword,
+    /// The one-time password is right but its time step was already used (a replay).
+    #[error("this one-time password was already used; wait for the next one")]
+    OneTimePasswordReplayed,
+    /// The user of a session is locked out after repeated wrong one-time passwords; it may try
+    /// again after `retry_after_secs` seconds. Only said to a session holder (who has already
+    /// given the right password), never at a password sign-in.
+    #[error("too many wrong one-time passwords; try again in {retry_after_secs} s")]
+    UserLocked {
+        /// Seconds until the user's lock ends.
+        retry_after_secs: u64,
+    },
     /// Too many consecutive failures came from this source (network address); it may try again
     /// after `retry_after_secs` seconds. Says nothing about any user.
     #[error("too many failed attempts from this address; try again in {retry_after_secs} s")]

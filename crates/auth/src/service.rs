@@ -36,6 +36,17 @@ pub struct SignedIn {
     pub expires_at: Timestamp,
 }
 
+/// A live session as its holder sees it ([`Auth::session_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStatus {
+    /// The user as authenticated now (roles re-read, second factor as of now).
+    pub principal: Principal,
+    /// Whether the user has an authenticator app.
+    pub second_factor_enrolled: bool,
+    /// When the session ends at the latest (its absolute lifetime).
+    pub expires_at: Timestamp,
+}
+
 /// An administrator's view of a user.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UserStatus {
@@ -122,6 +133,14 @@ pub fn normalize_username(username: &str) -> Result<String, AuthError> {
 fn clip(text: &str) -> String {
     text.chars().take(MAX_LOGGED_CHARS).collect()
 }
+
+/// At most 1,024 characters of `text` (a refusal's action and message).
+fn clip_long(text: &str) -> String {
+    text.chars().take(1_024).collect()
+}
+
+/// The actor of changes made on the machine itself (`yrd-ets user ...`).
+const OPERATOR: &str = "operator";
 
 impl Auth {
     /// A service over `store`, reading time from `clock`.
@@ -461,7 +480,8 @@ impl Auth {
     ///
     /// Session errors as [`Auth::authenticate`]; [`AuthError::SourceLocked`];
     /// [`AuthError::SecondFactorNotEnrolled`]; [`AuthError::InvalidOneTimePassword`] for a wrong
-    /// or replayed code or a locked user; storage errors.
+    /// code, [`AuthError::OneTimePasswordReplayed`] for a replayed one, [`AuthError::UserLocked`]
+    /// for a locked user; storage errors.
     pub fn verify_second_factor(
         &self,
         token: &SessionToken,
@@ -505,7 +525,7 @@ impl Auth {
                 }
                 TotpCheck::Replayed => {
                     self.otp_failure(tx, &user, &source, now, SecondFactorOutcome::Replayed)?;
-                    Ok(Err(AuthError::InvalidOneTimePassword))
+                    Ok(Err(AuthError::OneTimePasswordReplayed))
                 }
                 TotpCheck::Wrong => {
                     self.otp_failure(tx, &user, &source, now, SecondFactorOutcome::WrongCode)?;
@@ -547,9 +567,11 @@ impl Auth {
                 retry_after_secs: now.seconds_until(until),
             }));
         }
-        if user.locked_at(now).is_some() {
+        if let Some(until) = user.locked_at(now) {
             self.audit_second_factor(tx, user, source, now, SecondFactorOutcome::UserLocked)?;
-            return Ok(Some(AuthError::InvalidOneTimePassword));
+            return Ok(Some(AuthError::UserLocked {
+                retry_after_secs: now.seconds_until(until),
+            }));
         }
         Ok(None)
     }
@@ -992,6 +1014,20 @@ impl Auth {
         })
     }
 
+    /// The id of `username`, if such a user exists: for the server to name the initiator of a
+    /// movement in [`Action::ApproveMovement`] (the registry records initiators by username).
+    ///
+    /// # Errors
+    ///
+    /// Storage errors.
+    pub fn user_id(&self, username: &str) -> Result<Option<UserId>, AuthError> {
+        let Ok(name) = normalize_username(username) else {
+            return Ok(None);
+        };
+        self.store()
+            .read(|tx| Ok(tx.user_by_name(&name)?.map(|user| user.id)))
+    }
+
     /// The state of `username`, including `locked_until` ([`Action::ReadUsers`]: administrators
     /// and auditors).
     ///
@@ -1040,6 +1076,197 @@ impl Auth {
     ) -> Result<Vec<AuditRecord>, AuthError> {
         authorize(actor, &Action::ReadAudit)?;
         self.store().read(|tx| tx.audit_records(after_seq, limit))
+    }
+
+    /// The session of `token` with its user, second-factor enrolment and end, marking it used
+    /// like [`Auth::authenticate`] (`GET /v1/session`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Auth::authenticate`].
+    pub fn session_status(&self, token: &SessionToken) -> Result<SessionStatus, AuthError> {
+        let now = self.clock.now();
+        let lifetime = self.config.session.absolute_lifetime_secs;
+        self.store().write(|tx| {
+            Ok(self
+                .live_session(tx, token, now)?
+                .map(|(session, user)| SessionStatus {
+                    principal: self.principal(&user, session.second_factor_at, now),
+                    second_factor_enrolled: user.totp_secret.is_some(),
+                    expires_at: session.created_at.plus_seconds(lifetime),
+                }))
+        })?
+    }
+
+    /// Appends an [`AuditEvent::Refused`] row: the server refused `principal`'s request to do
+    /// `action` with `code` (a 403 of authorization, or the registry's refusal of a command).
+    /// Append-only like every row; returns its `seq`.
+    ///
+    /// # Errors
+    ///
+    /// Storage errors.
+    pub fn record_refusal(
+        &self,
+        principal: &Principal,
+        source: Option<&str>,
+        action: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<i64, AuthError> {
+        let now = self.clock.now();
+        let source = source.map(clip);
+        self.store().write(|tx| {
+            tx.append_audit(&NewAuditRecord {
+                at: now,
+                user: principal.user,
+                username: principal.username.as_deref(),
+                actor: None,
+                source: source.as_deref(),
+                event: AuditEvent::Refused {
+                    action: clip_long(action),
+                    code: clip(code),
+                    message: clip_long(message),
+                },
+            })
+        })
+    }
+
+    // ----- Provisioning by the operator of the machine (`yrd-ets user ...`) -----
+    //
+    // These act on the store directly, without a principal: whoever can write `users.db` can
+    // already do anything to it, so the command line is trusted like the file's owner. Each
+    // change is audited with the actor `operator`. The server never calls them.
+
+    /// Creates a user with `roles` as the machine's operator (the command line).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidUsername`]; [`AuthError::UsernameTaken`];
+    /// [`AuthError::PasswordPolicy`]; storage and hashing errors.
+    pub fn provision_user(
+        &self,
+        username: &str,
+        password: &Password,
+        roles: Vec<Role>,
+    ) -> Result<UserId, AuthError> {
+        let username = normalize_username(username)?;
+        self.config.password.check(&username, password)?;
+        let hash = hash_password(password, &self.config.argon2)?;
+        let roles = tidy_roles(roles);
+        let now = self.clock.now();
+        self.store().write(|tx| {
+            let id = tx.insert_user(&username, &hash, &roles, now)?;
+            tx.append_audit(&NewAuditRecord {
+                at: now,
+                user: Some(id),
+                username: Some(&username),
+                actor: Some(OPERATOR),
+                source: None,
+                event: AuditEvent::UserCreated { roles },
+            })?;
+            Ok(id)
+        })
+    }
+
+    /// Sets the authenticator-app secret of `username` as the machine's operator: `secret` (raw
+    /// bytes, at least 16) or a new random one. Returns what the app needs. Any pending enrolment
+    /// is dropped and every session of the user is revoked. For provisioning and test fixtures;
+    /// users normally enrol themselves (`POST /v1/session/totp`).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::NoSuchUser`]; [`AuthError::Config`] for a secret shorter than 128 bits;
+    /// storage and randomness errors.
+    pub fn provision_totp(
+        &self,
+        username: &str,
+        secret: Option<Vec<u8>>,
+    ) -> Result<TotpEnrolment, AuthError> {
+        let secret = match secret {
+            Some(s) if s.len() < 16 => {
+                return Err(AuthError::Config(
+                    "a TOTP secret must have at least 128 bits (RFC 4226 s. 4)".into(),
+                ));
+            }
+            Some(s) => s,
+            None => totp::generate_secret()?,
+        };
+        let name = normalize_username(username)?;
+        let now = self.clock.now();
+        self.store().write(|tx| {
+            let user = tx
+                .user_by_name(&name)?
+                .ok_or_else(|| AuthError::NoSuchUser(name.clone()))?;
+            let enrolment = totp::enrolment(&self.config.totp_issuer, &user.username, &secret)?;
+            // Step 0: every code of the present is newer than the "last used" one.
+            tx.activate_totp(user.id, &secret, 0)?;
+            tx.revoke_user_sessions(user.id, now, "second factor provisioned", None)?;
+            tx.append_audit(&NewAuditRecord {
+                at: now,
+                user: Some(user.id),
+                username: Some(&user.username),
+                actor: Some(OPERATOR),
+                source: None,
+                event: AuditEvent::SecondFactorEnrolled,
+            })?;
+            Ok(enrolment)
+        })
+    }
+
+    /// Suspends (`Some(reason)`) or reinstates (`None`) `username` as the machine's operator;
+    /// a suspension revokes every session of the user.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::NoSuchUser`]; storage errors.
+    pub fn provision_suspension(
+        &self,
+        username: &str,
+        reason: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let name = normalize_username(username)?;
+        let now = self.clock.now();
+        self.store().write(|tx| {
+            let user = tx
+                .user_by_name(&name)?
+                .ok_or_else(|| AuthError::NoSuchUser(name.clone()))?;
+            let event = match reason {
+                Some(reason) => {
+                    let reason = clip(reason);
+                    tx.set_suspended(user.id, Some((now, &reason)))?;
+                    tx.revoke_user_sessions(user.id, now, "suspended", None)?;
+                    AuditEvent::Suspended { reason }
+                }
+                None => {
+                    tx.set_suspended(user.id, None)?;
+                    AuditEvent::Reinstated
+                }
+            };
+            tx.append_audit(&NewAuditRecord {
+                at: now,
+                user: Some(user.id),
+                username: Some(&user.username),
+                actor: Some(OPERATOR),
+                source: None,
+                event,
+            })?;
+            Ok(())
+        })
+    }
+
+    /// Every user, by username, as the machine's operator sees them.
+    ///
+    /// # Errors
+    ///
+    /// Storage errors.
+    pub fn provision_users(&self) -> Result<Vec<UserStatus>, AuthError> {
+        let now = self.clock.now();
+        self.store().read(|tx| {
+            tx.users()?
+                .iter()
+                .map(|user| self.status(tx, user, now))
+                .collect()
+        })
     }
 
     /// Housekeeping, to run now and then (say hourly): deletes sessions revoked more than one

@@ -376,13 +376,13 @@ fn a_code_cannot_be_used_twice() {
     f.auth.verify_second_factor(&token, &code, SRC).unwrap();
     assert_eq!(
         f.auth.verify_second_factor(&token, &code, SRC),
-        Err(AuthError::InvalidOneTimePassword)
+        Err(AuthError::OneTimePasswordReplayed)
     );
     // Still refused 30 s later, while the code is inside the +/-1 step window.
     f.clock.advance(30);
     assert_eq!(
         f.auth.verify_second_factor(&token, &code, SRC),
-        Err(AuthError::InvalidOneTimePassword)
+        Err(AuthError::OneTimePasswordReplayed)
     );
     // A new code works.
     f.auth
@@ -408,11 +408,14 @@ fn wrong_codes_lock_the_user_even_with_the_right_password_in_between() {
             "attempt {i}"
         );
     }
-    // Locked: the right code is refused with the same error, and so is the right password.
+    // Locked: the right code is refused (the session holder, who gave the right password, is
+    // told), and the right password gets the same error as a wrong one.
     assert_eq!(
         f.auth
             .verify_second_factor(&token, &app.current_code(f.now()), "elsewhere"),
-        Err(AuthError::InvalidOneTimePassword)
+        Err(AuthError::UserLocked {
+            retry_after_secs: 900
+        })
     );
     assert_eq!(
         f.auth.sign_in("alice", &pw(ALICE_PASSWORD), "elsewhere"),
@@ -1427,5 +1430,99 @@ fn concurrent_failures_lock_exactly_once() {
             .unwrap()
             .locked_until
             .is_some()
+    );
+}
+
+#[test]
+fn refusals_are_audited_append_only() {
+    let f = Fixture::new();
+    let (token, _) = f.enrolled("alice", ar_a1());
+    let p = f.auth.authenticate(&token).unwrap();
+    let seq = f
+        .auth
+        .record_refusal(
+            &p,
+            Some(SRC),
+            "place_order 2:o-1: initiate a movement from account A1",
+            "SECOND_FACTOR_REQUIRED",
+            "needs a one-time password",
+        )
+        .unwrap();
+    let log = f.auth.audit_log(&f.admin(), seq - 1, 10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].username.as_deref(), Some("alice"));
+    assert_eq!(log[0].source.as_deref(), Some(SRC));
+    assert_eq!(
+        log[0].event,
+        AuditEvent::Refused {
+            action: "place_order 2:o-1: initiate a movement from account A1".into(),
+            code: "SECOND_FACTOR_REQUIRED".into(),
+            message: "needs a one-time password".into(),
+        }
+    );
+    assert_eq!(log[0].event.kind(), "refused");
+    assert!(!log[0].event.is_success());
+}
+
+#[test]
+fn session_status_reports_the_end_and_the_enrolment() {
+    let f = Fixture::new();
+    f.create("bob", ar_a1());
+    let s = f.auth.sign_in("bob", &pw(ALICE_PASSWORD), SRC).unwrap();
+    let status = f.auth.session_status(&s.token).unwrap();
+    assert_eq!(status.expires_at, s.expires_at);
+    assert!(!status.second_factor_enrolled);
+    assert_eq!(status.principal.username(), Some("bob"));
+    f.auth.sign_out(&s.token).unwrap();
+    assert_eq!(
+        f.auth.session_status(&s.token),
+        Err(AuthError::InvalidSession)
+    );
+}
+
+#[test]
+fn the_operator_provisions_users_and_second_factors() {
+    let f = Fixture::new();
+    f.auth
+        .provision_user("carol", &pw(ALICE_PASSWORD), ar_a1())
+        .unwrap();
+    assert!(matches!(
+        f.auth.provision_user("carol", &pw(ALICE_PASSWORD), vec![]),
+        Err(AuthError::UsernameTaken(_))
+    ));
+    assert!(matches!(
+        f.auth.provision_totp("carol", Some(vec![1; 8])),
+        Err(AuthError::Config(_))
+    ));
+    let secret = b"12345678901234567890".to_vec();
+    let enrolment = f
+        .auth
+        .provision_totp("carol", Some(secret.clone()))
+        .unwrap();
+    assert_eq!(enrolment.secret_base32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    let s = f.auth.sign_in("carol", &pw(ALICE_PASSWORD), SRC).unwrap();
+    assert!(s.second_factor_enrolled);
+    let code = crate::totp::code_at(&secret, 6, f.now().unix_seconds() as u64).unwrap();
+    assert!(
+        f.auth
+            .verify_second_factor(&s.token, &code, SRC)
+            .unwrap()
+            .has_second_factor()
+    );
+    f.auth
+        .provision_suspension("carol", Some("left the company"))
+        .unwrap();
+    assert_eq!(
+        f.auth.authenticate(&s.token),
+        Err(AuthError::InvalidSession)
+    );
+    let users = f.auth.provision_users().unwrap();
+    let carol = users.iter().find(|u| u.username == "carol").unwrap();
+    assert!(carol.suspended.is_some() && carol.second_factor_enrolled);
+    f.auth.provision_suspension("carol", None).unwrap();
+    let log = f.auth.audit_log(&f.admin(), 0, 1_000).unwrap();
+    assert!(
+        log.iter().any(|r| r.actor.as_deref() == Some("operator")
+            && r.event == AuditEvent::SecondFactorEnrolled)
     );
 }

@@ -17,6 +17,7 @@ mod store;
 mod stress;
 mod submit;
 mod trading_day;
+mod user;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -129,6 +130,13 @@ enum Command {
     /// `/metrics`) on a registry until SIGTERM or ctrl-c. Flags override environment variables
     /// (YRD_DATA_DIR, YRD_BIND, YRD_LOG_FORMAT, YRD_CONFIG), which override the `--config` file.
     Serve(yrd_server::ServeArgs),
+    /// Users of the API, in `<data_dir>/users.db`: bootstrap the first administrator, add users
+    /// with roles, set a second factor, list, suspend, reinstate. Passwords only from
+    /// `--password-env VAR` or `--password-stdin`. Example:
+    /// `ADMIN_PW=... yrd-ets user bootstrap --data-dir reg --username admin --jurisdiction CN-SH
+    /// --password-env ADMIN_PW && yrd-ets user enrol-totp --data-dir reg --username admin`.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Test tool: submits transfers forever in durable batches, printing `acked <seq>` after each
     /// batch is journaled. The crash test kills it at random points.
     #[command(hide = true)]
@@ -197,6 +205,7 @@ fn main() -> ExitCode {
         Command::Auction(command) => auction::run(command),
         Command::Spatial(command) => spatial::run(command),
         Command::Serve(args) => yrd_server::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::User(command) => user::run(command),
         Command::StressWriter { data_dir, batch } => stress::run(&data_dir, batch),
     };
     match result {

@@ -71,18 +71,95 @@ pub const NEXT_BUSINESS_DAY: &str = "2022-01-24";
 /// The Zhejiang auction of 2020 allowances.
 pub const AUCTION: &str = "CN-ZJ-2022-01";
 
-/// Applies the market activity to a registry that holds the demo (`yrd-ets demo`) and prints
-/// what a visitor of the service needs.
+/// The demo users: username, role (yrd-auth JSON), what they do. Their password is
+/// [`DEMO_PASSWORD`] (or `YRD_DEMO_PASSWORD`), their authenticator secret is printed.
+pub const USERS: [(&str, &str); 10] = [
+    (
+        "admin-sh",
+        r#"{"role":"registry_administrator","jurisdiction":"CN-SH"}"#,
+    ),
+    (
+        "admin-js",
+        r#"{"role":"registry_administrator","jurisdiction":"CN-JS"}"#,
+    ),
+    (
+        "admin-zj",
+        r#"{"role":"registry_administrator","jurisdiction":"CN-ZJ"}"#,
+    ),
+    (
+        "admin-ah",
+        r#"{"role":"registry_administrator","jurisdiction":"CN-AH"}"#,
+    ),
+    (
+        "alpha-trader",
+        r#"{"role":"account_representative","accounts":["TR-SH-ALPHA"]}"#,
+    ),
+    (
+        "alpha-approver",
+        r#"{"role":"additional_authorised_representative","accounts":["TR-SH-ALPHA"]}"#,
+    ),
+    (
+        "beta-trader",
+        r#"{"role":"account_representative","accounts":["TR-JS-BETA"]}"#,
+    ),
+    (
+        "beta-approver",
+        r#"{"role":"additional_authorised_representative","accounts":["TR-JS-BETA"]}"#,
+    ),
+    (
+        "verifier-sh",
+        r#"{"role":"verifier","installations":["CN-SH-POWER-001","CN-SH-POWER-002"]}"#,
+    ),
+    ("auditor", r#"{"role":"auditor"}"#),
+];
+
+/// The demo users' password unless `YRD_DEMO_PASSWORD` gives another: a demonstration
+/// credential, printed, never for a registry that holds anything real.
+pub const DEMO_PASSWORD: &str = "yrd-demo-password";
+
+/// Applies the market activity to a registry that holds the demo (`yrd-ets demo`), creates the
+/// demo users, and prints what a visitor of the service needs.
 pub fn seed<S: JournalStore>(registry: &mut Registry<S>, data_dir: &Path) -> Result<()> {
     let submissions = market_activity()?;
     let applied = submit_all(registry, &submissions, 1_000, "market")?.applied;
     println!(
         "\nService demo: {applied} transactions of market activity (4 trading firms, 10 trading days \
-         10-21 January 2022, auction {AUCTION}).\n\
-         Serve it with: yrd-ets serve --data-dir {} --clock-start {NEXT_BUSINESS_DAY}T10:00:00",
+         10-21 January 2022, auction {AUCTION}); TR-SH-ALPHA trusts TR-JS-BETA."
+    );
+    create_users(data_dir)?;
+    println!(
+        "Serve it with: yrd-ets serve --data-dir {} --clock-start {NEXT_BUSINESS_DAY}T10:00:00\n\
+         and open http://127.0.0.1:8080/ (the clock starts on Monday 24 January 2022, 10:00).",
         data_dir.display()
     );
     Ok(())
+}
+
+/// Creates the demo users in `<data_dir>/users.db` with the demo password and a fixed
+/// authenticator secret each (printed: add it to an authenticator app, or compute the code).
+fn create_users(data_dir: &Path) -> Result<()> {
+    let password = std::env::var("YRD_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.into());
+    let auth = crate::user::open(data_dir)?;
+    println!(
+        "Demo users (password {password:?} - demonstration only), with their TOTP secrets (base32):"
+    );
+    for (username, role) in USERS {
+        let role: yrd_auth::Role = serde_json::from_str(role).context("demo role")?;
+        auth.provision_user(
+            username,
+            &yrd_auth::Password::new(password.clone()),
+            vec![role],
+        )?;
+        let enrolment = auth.provision_totp(username, Some(demo_secret(username)))?;
+        println!("  {username:<16} {}", enrolment.secret_base32);
+    }
+    Ok(())
+}
+
+/// A demo user's fixed 20-byte TOTP secret: the username, padded. Known by design - so that the
+/// browser tests can compute the codes - and therefore only for the demonstration.
+pub fn demo_secret(username: &str) -> Vec<u8> {
+    format!("{username:-<20}").into_bytes()[..20].to_vec()
 }
 
 /// Every submission of the market activity, in order.
@@ -112,6 +189,20 @@ fn market_activity() -> Result<Vec<Submission>> {
         );
     }
     auction_submissions(&mut push);
+    // Alpha's trusted account list names Beta: proposed and approved on the first day, active
+    // four working days later (EU Reg. 2019/1122 Art. 23).
+    push(
+        "service-demo/trust/ALPHA-BETA/propose".into(),
+        day0,
+        json!({"type": "propose_trusted_account", "account": "TR-SH-ALPHA", "trusted": "TR-JS-BETA",
+               "initiator": "alpha-trader", "at": format!("{day0}T09:00:00")}),
+    );
+    push(
+        "service-demo/trust/ALPHA-BETA/approve".into(),
+        day0,
+        json!({"type": "approve_trusted_account", "account": "TR-SH-ALPHA", "trusted": "TR-JS-BETA",
+               "approver": "alpha-approver", "at": format!("{day0}T09:05:00")}),
+    );
     for (day, (date, price)) in TRADING_DAYS.iter().enumerate() {
         for (n, command) in day_orders(day, *price).into_iter().enumerate() {
             push(format!("service-demo/order/{date}/{n}"), date, command);

@@ -801,6 +801,14 @@ impl RegistryState {
         result
     }
 
+    /// The installation a surrender transaction surrendered for, while any of it is left to
+    /// reverse (the server authorizes `reverse_surrender` by its jurisdiction).
+    pub fn surrender_installation(&self, surrender: &TransactionId) -> Option<&InstallationId> {
+        self.surrenders
+            .get(surrender)
+            .map(|r| &self.compliance.installation(r.key.installation).id)
+    }
+
     /// The auctions.
     pub fn auctions(&self) -> &Auctions {
         &self.auctions

@@ -10,6 +10,13 @@
 //! max_batch = 512               # submissions per durable batch (group commit)
 //! queue_capacity = 4096         # requests waiting for the writer before senders wait
 //! shutdown_grace_secs = 30      # how long in-flight requests may take after SIGTERM
+//! cookie_secure = true          # session cookie only over HTTPS (also --cookie-secure)
+//! clock_start = 2022-01-24T10:00:00  # demonstrations only: the registry clock starts here
+//!
+//! [auth.session]                # yrd_auth::AuthConfig; every field optional
+//! idle_timeout_secs = 900
+//! [auth.lockout]
+//! user_max_failures = 5
 //! ```
 
 use crate::writer::WriterConfig;
@@ -49,6 +56,15 @@ pub struct ServeArgs {
     /// Log format [default: text].
     #[arg(long, env = "YRD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Mark the session cookie `Secure` (browsers then send it over HTTPS only): turn on
+    /// whenever clients reach the server through TLS.
+    #[arg(long, env = "YRD_COOKIE_SECURE")]
+    pub cookie_secure: bool,
+    /// Start the registry's clock at this local time (e.g. `2022-01-24T10:00:00`) instead of
+    /// the system clock; it runs at the real rate from there. For demonstrations and tests on a
+    /// registry whose business dates are in the past - never in production.
+    #[arg(long, env = "YRD_CLOCK_START")]
+    pub clock_start: Option<chrono::NaiveDateTime>,
 }
 
 /// The configuration file.
@@ -67,6 +83,13 @@ pub struct FileConfig {
     pub queue_capacity: Option<usize>,
     /// Seconds in-flight requests may take after a shutdown signal.
     pub shutdown_grace_secs: Option<u64>,
+    /// Mark the session cookie `Secure`.
+    pub cookie_secure: Option<bool>,
+    /// Simulated start of the registry's clock (local time; demonstrations and tests only).
+    pub clock_start: Option<chrono::NaiveDateTime>,
+    /// Authentication parameters (`[auth.session]`, `[auth.lockout]`, ...; see
+    /// `yrd_auth::AuthConfig`).
+    pub auth: Option<yrd_auth::AuthConfig>,
 }
 
 impl FileConfig {
@@ -100,6 +123,12 @@ pub struct ServerConfig {
     /// How long in-flight requests may take after a shutdown signal before their connections are
     /// dropped (the writer's batch always completes).
     pub shutdown_grace: Duration,
+    /// Whether the session cookie is marked `Secure`.
+    pub cookie_secure: bool,
+    /// Simulated start of the registry's clock (local time), `None` for the system clock.
+    pub clock_start: Option<chrono::NaiveDateTime>,
+    /// Authentication parameters.
+    pub auth: yrd_auth::AuthConfig,
 }
 
 impl ServerConfig {
@@ -111,6 +140,9 @@ impl ServerConfig {
             log_format: LogFormat::Text,
             writer: WriterConfig::default(),
             shutdown_grace: Duration::from_secs(30),
+            cookie_secure: false,
+            clock_start: None,
+            auth: yrd_auth::AuthConfig::default(),
         }
     }
 
@@ -150,6 +182,13 @@ impl ServerConfig {
         }
         if let Some(secs) = file.shutdown_grace_secs {
             config.shutdown_grace = Duration::from_secs(secs);
+        }
+        config.cookie_secure = args.cookie_secure || file.cookie_secure.unwrap_or(false);
+        config.clock_start = args.clock_start.or(file.clock_start);
+        if let Some(auth) = &file.auth {
+            auth.validate()
+                .map_err(|e| anyhow::anyhow!("in the server configuration: {e}"))?;
+            config.auth = auth.clone();
         }
         Ok(config)
     }

@@ -45,12 +45,40 @@ pub mod codes {
     pub const UNKNOWN_AUCTION: &str = "UNKNOWN_AUCTION";
     /// No call market with that reference.
     pub const UNKNOWN_CALL_MARKET: &str = "UNKNOWN_CALL_MARKET";
-    /// The caller could not be authenticated.
+    /// No session (sign in first), or the session is unknown, revoked or expired.
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-    /// The caller may not do this.
+    /// The caller's roles do not allow this (the message names the action).
     pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The action moves units or cash (or administers): verify a one-time password first.
+    pub const SECOND_FACTOR_REQUIRED: &str = "SECOND_FACTOR_REQUIRED";
+    /// Sign-in: unknown username, wrong password, or a locked user (the same answer for all).
+    pub const INVALID_CREDENTIALS: &str = "INVALID_CREDENTIALS";
+    /// The one-time password is wrong (counts towards the lock-out).
+    pub const WRONG_ONE_TIME_PASSWORD: &str = "WRONG_ONE_TIME_PASSWORD";
+    /// The one-time password was already used (counts towards the lock-out).
+    pub const ONE_TIME_PASSWORD_REPLAYED: &str = "ONE_TIME_PASSWORD_REPLAYED";
+    /// Too many failures from this address, or of this session's user: 429 with `Retry-After`.
+    pub const LOCKED_OUT: &str = "LOCKED_OUT";
+    /// The password was right but an administrator suspended the user.
+    pub const USER_SUSPENDED: &str = "USER_SUSPENDED";
+    /// The user has no authenticator app yet (`POST /v1/session/totp`).
+    pub const SECOND_FACTOR_NOT_ENROLLED: &str = "SECOND_FACTOR_NOT_ENROLLED";
+    /// No second-factor enrolment waits for confirmation.
+    pub const NO_PENDING_ENROLMENT: &str = "NO_PENDING_ENROLMENT";
+    /// A new password breaks the password policy.
+    pub const WEAK_PASSWORD: &str = "WEAK_PASSWORD";
+    /// A username that breaks the format rule.
+    pub const INVALID_USERNAME: &str = "INVALID_USERNAME";
+    /// The username is taken.
+    pub const USERNAME_TAKEN: &str = "USERNAME_TAKEN";
+    /// No such user.
+    pub const UNKNOWN_USER: &str = "UNKNOWN_USER";
+    /// The user store already has users.
+    pub const ALREADY_BOOTSTRAPPED: &str = "ALREADY_BOOTSTRAPPED";
     /// The registry's writer is not running (storage failure, shutting down): retry later.
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    /// A field only the server sets (a security command's time or user) was given another value.
+    pub const SET_BY_SERVER: &str = "SET_BY_SERVER";
     /// A bug: the server failed; nothing was changed unless a receipt was returned.
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -98,6 +126,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Body.
     pub body: ErrorBody,
+    /// Seconds for a `Retry-After` header (429 lock-outs).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -118,6 +148,7 @@ impl ApiError {
                     violations: None,
                 },
             },
+            retry_after: None,
         }
     }
 
@@ -191,6 +222,7 @@ impl ApiError {
                     violations: Some(violations),
                 },
             },
+            retry_after: None,
         }
     }
 
@@ -225,6 +257,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         response
     }
 }

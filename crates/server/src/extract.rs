@@ -56,7 +56,8 @@ where
     }
 }
 
-fn is_json(content_type: &str) -> bool {
+/// Whether a `Content-Type` is JSON (`application/json` or `application/*+json`).
+pub fn is_json(content_type: &str) -> bool {
     let mime = content_type
         .split(';')
         .next()

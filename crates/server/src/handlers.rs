@@ -4,7 +4,9 @@
 //! durable or refused.
 
 use crate::AppState;
-use crate::auth::{Action, Authenticated, Resource};
+use crate::auth::{Authenticated, Caller, SignedIn};
+use crate::authz;
+use crate::clock;
 use crate::error::{ApiError, ErrorBody, codes};
 use crate::extract::{ApiPath, ApiQuery, IdempotencyKey, JsonBody};
 use crate::model::*;
@@ -13,8 +15,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use yrd_auth::{Action, Denied};
 use yrd_registry::{RegistryState, RuleCode, Submission, reports};
-use yrd_types::{AccountId, JurisdictionCode, OrderRef, UnitClass};
+use yrd_types::{AccountId, JurisdictionCode, OrderRef, TransactionId, UnitClass};
 
 /// Default and largest page of the compliance table.
 const PER_PAGE_DEFAULT: u32 = 100;
@@ -24,7 +27,7 @@ const DEPTH_MAX: u32 = 100;
 const TRADES_DEFAULT: u32 = 50;
 const TRADES_MAX: u32 = yrd_registry::exchange::RECENT_TRADES as u32;
 
-fn parse_account(id: &str) -> Result<AccountId, ApiError> {
+pub(crate) fn parse_account(id: &str) -> Result<AccountId, ApiError> {
     AccountId::new(id)
         .map_err(|e| ApiError::bad_request(codes::INVALID_PATH, e.to_string(), Some("id")))
 }
@@ -41,12 +44,35 @@ fn parse_ref(text: &str) -> Result<OrderRef, ApiError> {
         .map_err(|e| ApiError::bad_request(codes::INVALID_PATH, e.to_string(), Some("ref")))
 }
 
-fn unknown_account(account: &AccountId) -> ApiError {
+pub(crate) fn unknown_account(account: &AccountId) -> ApiError {
     ApiError::not_found(
         &RuleCode::UnknownAccount.as_str(),
         format!("no account {account}"),
         "id",
     )
+}
+
+/// Checks that `caller` may read `account`: 401 for anonymous callers; for a signed-in caller
+/// an unknown account and an account the caller may not read give the same 404
+/// `UNKNOWN_ACCOUNT`, so that nobody learns which accounts exist beyond their own.
+pub(crate) fn read_account(
+    caller: &Caller,
+    state: &RegistryState,
+    account: &AccountId,
+) -> Result<(), ApiError> {
+    if caller.is_anonymous() {
+        return Err(crate::auth::unauthenticated(
+            "sign in to read an account (POST /v1/session)",
+        ));
+    }
+    let Some(reference) = authz::account_ref(state, account) else {
+        return Err(unknown_account(account));
+    };
+    match yrd_auth::authorize(&caller.principal, &Action::ReadAccount(reference)) {
+        Ok(()) => Ok(()),
+        Err(Denied::NotPermitted(_)) => Err(unknown_account(account)),
+        Err(d) => Err(crate::auth::denied(&d)),
+    }
 }
 
 fn in_range(value: Option<u32>, default: u32, max: u32, field: &str) -> Result<u32, ApiError> {
@@ -153,12 +179,12 @@ pub(crate) async fn metrics_text(State(app): State<AppState>) -> Response {
     responses((status = 200, body = Holdings), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn holdings(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Holdings>, ApiError> {
     let account = parse_account(&id)?;
-    app.authorize(&principal, &Action::Read(Resource::Account(&account)))?;
     let snapshot = app.snapshot();
+    read_account(&caller, &snapshot.state, &account)?;
     let rows =
         reports::holdings(&snapshot.state, &account).ok_or_else(|| unknown_account(&account))?;
     Ok(Json(Holdings::new(account.as_str(), rows)))
@@ -170,13 +196,13 @@ pub(crate) async fn holdings(
     responses((status = 200, body = Cash), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn cash(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<CashQuery>,
 ) -> Result<Json<Cash>, ApiError> {
     let account = parse_account(&id)?;
-    app.authorize(&principal, &Action::Read(Resource::Account(&account)))?;
     let snapshot = app.snapshot();
+    read_account(&caller, &snapshot.state, &account)?;
     let state = &snapshot.state;
     let date = query
         .date
@@ -193,12 +219,12 @@ pub(crate) async fn cash(
     responses((status = 200, body = Orders), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn orders(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Orders>, ApiError> {
     let account = parse_account(&id)?;
-    app.authorize(&principal, &Action::Read(Resource::Account(&account)))?;
     let snapshot = app.snapshot();
+    read_account(&caller, &snapshot.state, &account)?;
     let rows =
         reports::open_orders(&snapshot.state, &account).ok_or_else(|| unknown_account(&account))?;
     Ok(Json(Orders::new(account.as_str(), rows)))
@@ -210,10 +236,10 @@ pub(crate) async fn orders(
     responses((status = 200, body = CompliancePage), (status = 400, body = ErrorBody)))]
 pub(crate) async fn compliance(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(query): ApiQuery<ComplianceQuery>,
 ) -> Result<Json<CompliancePage>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Compliance))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let per_page = in_range(query.per_page, PER_PAGE_DEFAULT, PER_PAGE_MAX, "per_page")?;
     let page = in_range(query.page, 1, u32::MAX, "page")?;
     let snapshot = app.snapshot();
@@ -273,9 +299,9 @@ pub(crate) async fn compliance(
     responses((status = 200, body = Supply)))]
 pub(crate) async fn supply(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Supply>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Supply))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     Ok(Json(Supply {
         classes: reports::supply(&snapshot.state)
@@ -290,9 +316,9 @@ pub(crate) async fn supply(
     responses((status = 200, body = MarketSummary)))]
 pub(crate) async fn market_summary(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<MarketSummary>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Market))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     Ok(Json(MarketSummary {
         trading_date: snapshot.state.exchange().trading_date(),
@@ -309,12 +335,12 @@ pub(crate) async fn market_summary(
     responses((status = 200, body = Book), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn book(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(class): ApiPath<String>,
     ApiQuery(query): ApiQuery<BookQuery>,
 ) -> Result<Json<Book>, ApiError> {
     let class = parse_class(&class, codes::INVALID_PATH, "class")?;
-    app.authorize(&principal, &Action::Read(Resource::Instrument(&class)))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let depth = in_range(query.depth, DEPTH_DEFAULT, DEPTH_MAX, "depth")?;
     let snapshot = app.snapshot();
     let state = &snapshot.state;
@@ -348,12 +374,12 @@ pub(crate) async fn book(
     responses((status = 200, body = Trades), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn trades(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(class): ApiPath<String>,
     ApiQuery(query): ApiQuery<TradesQuery>,
 ) -> Result<Json<Trades>, ApiError> {
     let class = parse_class(&class, codes::INVALID_PATH, "class")?;
-    app.authorize(&principal, &Action::Read(Resource::Instrument(&class)))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let limit = in_range(query.limit, TRADES_DEFAULT, TRADES_MAX, "limit")?;
     let snapshot = app.snapshot();
     let state = &snapshot.state;
@@ -383,11 +409,11 @@ pub(crate) async fn trades(
     responses((status = 200, body = Auction), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn auction(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(reference): ApiPath<String>,
 ) -> Result<Json<Auction>, ApiError> {
     let reference = parse_ref(&reference)?;
-    app.authorize(&principal, &Action::Read(Resource::Auction(&reference)))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     let a = snapshot.state.auctions().get(&reference).ok_or_else(|| {
         ApiError::not_found(
@@ -424,11 +450,11 @@ pub(crate) async fn auction(
     responses((status = 200, body = CallMarket), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn call_market(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiPath(reference): ApiPath<String>,
 ) -> Result<Json<CallMarket>, ApiError> {
     let reference = parse_ref(&reference)?;
-    app.authorize(&principal, &Action::Read(Resource::CallMarket(&reference)))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     let m = snapshot
         .state
@@ -477,9 +503,9 @@ pub(crate) async fn call_market(
     responses((status = 200, body = NetFlows)))]
 pub(crate) async fn net_flows(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<NetFlows>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Supply))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     let state = &snapshot.state;
     let rows = reports::net_flows(state);
@@ -519,17 +545,22 @@ pub(crate) async fn net_flows(
     }))
 }
 
-/// Submits a registry transaction. The `Idempotency-Key` header is its transaction id: a retry
-/// with the same key and body returns the original receipt (200), the same key with another
-/// body is refused (409 `TRANSACTION_ID_REUSED`). 201 means the transaction is durably
-/// journaled; 422 lists every rule it broke (nothing changed).
+/// Submits a registry transaction (signed-in users only). The `Idempotency-Key` header, scoped to
+/// the user, is its transaction id `<user id>:<key>`: a retry by the same user with the same key
+/// and body returns the original receipt (200), the same key with another body is refused (409
+/// `TRANSACTION_ID_REUSED`); another user's key never collides. The caller must be allowed every
+/// action the command needs (see `docs/api.md`): 403 `FORBIDDEN` or `SECOND_FACTOR_REQUIRED`
+/// otherwise, audited. 201 means the transaction is durably journaled; 422 lists every rule it
+/// broke (nothing changed; audited).
 #[utoipa::path(post, path = "/v1/transactions", tag = "transactions",
-    params(("Idempotency-Key" = String, Header, description = "Transaction id: 1-128 characters from letters, digits and -_.:/")),
+    params(("Idempotency-Key" = String, Header, description = "Idempotency key, scoped to the user: the transaction id is `<user id>:<key>`, at most 128 characters from letters, digits and -_.:/")),
     request_body = TransactionRequest,
     responses(
         (status = 201, description = "Journaled", body = Receipt),
         (status = 200, description = "A retry: the original receipt", body = Receipt),
-        (status = 400, description = "Malformed request, missing Idempotency-Key", body = ErrorBody),
+        (status = 400, description = "Malformed request, missing or too long Idempotency-Key", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the session ended", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (no role allows it) or SECOND_FACTOR_REQUIRED", body = ErrorBody),
         (status = 409, description = "The key was used with another body", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
@@ -538,38 +569,78 @@ pub(crate) async fn net_flows(
     ))]
 pub(crate) async fn submit_transaction(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    SignedIn(caller, _token): SignedIn,
     IdempotencyKey(key): IdempotencyKey,
-    JsonBody(request): JsonBody<TransactionRequest>,
+    JsonBody(mut body): JsonBody<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Receipt>), ApiError> {
-    let key = principal.scope_key(key);
-    app.authorize(
-        &principal,
-        &Action::Submit {
-            key: &key,
-            command: &request.command,
-        },
-    )?;
+    let (Some(user), Some(username)) = (caller.principal.user_id(), caller.principal.username())
+    else {
+        return Err(crate::auth::unauthenticated(
+            "sign in to submit transactions",
+        ));
+    };
+    let id = scoped_key(user, &key)?;
+    // What the server decides - the clock and the signed-in user - goes in before the parse.
+    let stamp = clock::prepare(&mut body, username, app.clock.now())?;
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::internal(e.to_string()))?;
+    let request: TransactionRequest = crate::extract::parse_json(&bytes)?;
+    let kind = authz::command_type(&request.command);
+    let snapshot = app.snapshot();
+    let initiator = match authz::approval_initiator(&snapshot.state, &request.command) {
+        Some(name) => app.user_id(name).await?,
+        None => None,
+    };
+    for action in authz::command_actions(&snapshot.state, &request.command, initiator) {
+        if let Err(error) = app.authorize(&caller, &action) {
+            app.audit_refusal(&caller, format!("{kind} {id}: {action}"), &error)
+                .await;
+            return Err(error);
+        }
+    }
+    drop(snapshot);
     let submission = Submission {
-        id: key.clone(),
-        date: request.date,
+        id: id.clone(),
+        date: request.date.unwrap_or_else(|| app.clock.now().date()),
         command: request.command,
     };
-    let (status, seq, duplicate, effects) = match app.writer.submit(submission).await {
+    let outcome = app.writer.submit_stamped(submission, stamp).await;
+    let (status, seq, duplicate, effects) = match outcome {
         WriteOutcome::Accepted { seq, effects } => (StatusCode::CREATED, seq, false, effects),
         WriteOutcome::Duplicate { seq, effects } => (StatusCode::OK, seq, true, effects),
-        WriteOutcome::Rejected(rejection) => return Err(ApiError::rejection(&rejection)),
+        WriteOutcome::Rejected(rejection) => {
+            let error = ApiError::rejection(&rejection);
+            app.audit_refusal(&caller, format!("{kind} {id}"), &error)
+                .await;
+            return Err(error);
+        }
         WriteOutcome::Unavailable(reason) => return Err(ApiError::unavailable(reason)),
     };
     Ok((
         status,
         Json(Receipt {
-            tx_id: key.to_string(),
+            tx_id: id.to_string(),
             seq,
             duplicate,
             effects,
         }),
     ))
+}
+
+/// The transaction id of `key` for `user`: `<user id>:<key>`, which must still be a valid
+/// transaction id (at most 128 characters).
+fn scoped_key(user: yrd_auth::UserId, key: &TransactionId) -> Result<TransactionId, ApiError> {
+    let prefix = format!("{}:", user.0);
+    TransactionId::new(format!("{prefix}{key}")).map_err(|_| {
+        ApiError::bad_request(
+            codes::INVALID_IDEMPOTENCY_KEY,
+            format!(
+                "the Idempotency-Key is scoped to the user as the transaction id `{prefix}<key>`, \
+                 which may have at most 128 characters: use a key of at most {} characters",
+                128usize.saturating_sub(prefix.len())
+            ),
+            Some(crate::extract::IDEMPOTENCY_KEY),
+        )
+    })
 }
 
 /// Unknown routes.

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!   clients --HTTP--> axum router (request id, access log, metrics, 64 KiB body limit,
-//!                     |             JSON errors, auth hook)
+//!                     |             JSON errors, authentication by yrd-auth)
 //!                     |-- GET  ... --> latest Arc<Snapshot> (RegistryState) --> read models
 //!                     |-- POST /v1/transactions --mpsc--> writer thread (owns Registry<SqliteStore>)
 //!                     |                                     batch -> submit_batch (one fsync)
@@ -22,7 +22,12 @@
 //! * **Live market data** ([`stream`]): trades and top-of-book changes derived from each batch's
 //!   effects, as server-sent events.
 //! * **Errors** ([`error`]): one body everywhere, `{"error": {"code", "message", "field"}}`.
-//! * **Auth** ([`auth`]): the hook for `yrd-auth`; today everyone is allowed.
+//! * **Auth** ([`auth`], [`authz`], [`session`]): `yrd-auth` users and sessions (bearer token or
+//!   `yrd_session` cookie), checked per account on every route and per command on every write;
+//!   sessions, users and the authentication audit log under `/v1/session`, `/v1/users`,
+//!   `/v1/audit`. The user store is `<data_dir>/users.db`. See `docs/api.md`.
+//! * **Idempotency per user**: the transaction id is `<user id>:<Idempotency-Key>`, so two users
+//!   never collide and nobody can replay another's receipt.
 //! * **OpenAPI** ([`openapi`]): generated from the handlers and types, served at
 //!   `/v1/openapi.json`.
 //! * **Shutdown**: on SIGTERM or ctrl-c the listener closes, in-flight requests finish (up to a
@@ -31,6 +36,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod authz;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -38,12 +45,14 @@ mod handlers;
 pub mod model;
 pub mod openapi;
 pub mod overview;
+pub mod security;
+pub mod session;
 pub mod stream;
 pub mod telemetry;
 pub mod web;
 pub mod writer;
 
-pub use auth::{Action, AllowAll, AuthError, Authenticated, Authenticator, Principal, Resource};
+pub use auth::{Authenticated, Caller, SESSION_COOKIE, SignedIn};
 pub use config::{LogFormat, ServeArgs, ServerConfig};
 pub use error::ApiError;
 pub use writer::{Snapshot, WriteOutcome, WriterConfig, WriterStats};
@@ -85,8 +94,12 @@ pub struct Shared {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Market events.
     pub events: broadcast::Sender<stream::MarketEvent>,
-    /// The auth hook.
-    pub authenticator: Arc<dyn Authenticator>,
+    /// Users, sessions, the authentication audit log.
+    pub auth: Arc<yrd_auth::Auth>,
+    /// Whether the session cookie is marked `Secure`.
+    pub cookie_secure: bool,
+    /// The registry's clock (server-set times; [`clock`]).
+    pub clock: clock::RegistryClock,
     /// True once shutdown began.
     pub shutdown: watch::Receiver<bool>,
     /// The OpenAPI document, serialised.
@@ -107,27 +120,30 @@ impl AppState {
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshots.borrow().clone()
     }
-
-    /// Asks the auth hook whether `principal` may perform `action`.
-    pub fn authorize(&self, principal: &Principal, action: &Action<'_>) -> Result<(), ApiError> {
-        self.authenticator
-            .authorize(principal, action)
-            .map_err(ApiError::from)
-    }
 }
 
 /// The service: the writer thread and everything the router needs.
 pub struct App {
     writer: writer::Writer,
-    authenticator: Arc<dyn Authenticator>,
+    auth: Arc<yrd_auth::Auth>,
     shutdown_tx: watch::Sender<bool>,
     config: ServerConfig,
 }
 
 impl App {
-    /// Opens the registry in `config.data_dir` (which must hold one: `yrd-ets init`) and starts
-    /// the writer. Replays and checks the whole journal first.
+    /// Opens the registry in `config.data_dir` (which must hold one: `yrd-ets init`) and its
+    /// user store `users.db` (created if absent; add users with `yrd-ets user`), and starts the
+    /// writer. Replays and checks the whole journal first.
     pub fn open(config: &ServerConfig) -> Result<App> {
+        let store = yrd_auth::UserStore::open(&config.data_dir)?;
+        let auth =
+            yrd_auth::Auth::new(store, Arc::new(yrd_auth::SystemClock), config.auth.clone())?;
+        Self::open_with_auth(config, Arc::new(auth))
+    }
+
+    /// As [`App::open`], with a given authentication service (tests: a manual clock, cheap
+    /// password hashing).
+    pub fn open_with_auth(config: &ServerConfig, auth: Arc<yrd_auth::Auth>) -> Result<App> {
         let dir = &config.data_dir;
         if !dir.join(yrd_storage::FILE_NAME).is_file() {
             bail!(
@@ -139,26 +155,42 @@ impl App {
         let store = SqliteStore::open(dir)?;
         let registry = Registry::open(store)
             .with_context(|| format!("opening the registry in {}", dir.display()))?;
-        Self::from_registry(registry, config)
+        Self::from_registry(registry, auth, config)
     }
 
-    /// Starts the service on an opened registry.
-    pub fn from_registry(registry: Registry<SqliteStore>, config: &ServerConfig) -> Result<App> {
-        let writer = writer::Writer::start(registry, config.writer)
+    /// Starts the service on an opened registry and authentication service.
+    pub fn from_registry(
+        registry: Registry<SqliteStore>,
+        auth: Arc<yrd_auth::Auth>,
+        config: &ServerConfig,
+    ) -> Result<App> {
+        let offset = registry
+            .state()
+            .config()
+            .security_or_default()
+            .utc_offset_minutes;
+        let mut clock = clock::RegistryClock::system(offset);
+        if let Some(start) = config.clock_start {
+            clock = clock.starting_at(start);
+        }
+        let writer_config = WriterConfig {
+            clock,
+            ..config.writer
+        };
+        let writer = writer::Writer::start(registry, writer_config)
             .context("starting the registry writer")?;
         let (shutdown_tx, _) = watch::channel(false);
         Ok(App {
             writer,
-            authenticator: Arc::new(AllowAll),
+            auth,
             shutdown_tx,
             config: config.clone(),
         })
     }
 
-    /// Replaces the auth hook (see [`auth`]); routers built afterwards use it.
-    pub fn with_authenticator(mut self, authenticator: impl Authenticator) -> App {
-        self.authenticator = Arc::new(authenticator);
-        self
+    /// The authentication service.
+    pub fn auth(&self) -> &Arc<yrd_auth::Auth> {
+        &self.auth
     }
 
     /// The configuration.
@@ -176,17 +208,30 @@ impl App {
         self.writer.snapshots().borrow().clone()
     }
 
-    /// The router with every route and layer.
-    pub fn router(&self) -> Router {
-        let state = AppState(Arc::new(Shared {
+    /// What the handlers share.
+    fn state(&self) -> AppState {
+        AppState(Arc::new(Shared {
             writer: self.writer.handle(),
             snapshots: self.writer.snapshots(),
             events: self.writer.events(),
-            authenticator: self.authenticator.clone(),
+            auth: self.auth.clone(),
+            cookie_secure: self.config.cookie_secure,
+            clock: self.writer.clock(),
             shutdown: self.shutdown_tx.subscribe(),
             openapi: OnceLock::new(),
             metrics: telemetry::metrics_handle(),
-        }));
+        }))
+    }
+
+    /// Executes the scheduled transfers that are due by the registry's clock, as the scheduler
+    /// of `yrd-ets serve` does every few seconds; `None` if nothing was due.
+    pub async fn execute_due_transfers(&self) -> Option<WriteOutcome> {
+        security::execute_due(&self.state()).await
+    }
+
+    /// The router with every route and layer.
+    pub fn router(&self) -> Router {
+        let state = self.state();
         let (router, document) = api_router(state.clone()).split_for_parts();
         let text = document
             .to_pretty_json()
@@ -232,8 +277,21 @@ fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::health))
         .routes(routes!(handlers::ready))
         .routes(routes!(handlers::openapi_json))
-        .routes(routes!(handlers::metrics_text));
+        .routes(routes!(handlers::metrics_text))
+        .routes(routes!(session::sign_in));
     let authenticated = OpenApiRouter::new()
+        .routes(routes!(session::current, session::sign_out))
+        .routes(routes!(session::second_factor))
+        .routes(routes!(session::begin_totp))
+        .routes(routes!(session::confirm_totp))
+        .routes(routes!(session::change_password))
+        .routes(routes!(session::list_users, session::create_user))
+        .routes(routes!(session::set_roles))
+        .routes(routes!(session::suspend_user))
+        .routes(routes!(session::reinstate_user))
+        .routes(routes!(session::unlock_user))
+        .routes(routes!(session::reset_second_factor))
+        .routes(routes!(session::audit_log))
         .routes(routes!(handlers::holdings))
         .routes(routes!(handlers::cash))
         .routes(routes!(handlers::orders))
@@ -251,6 +309,9 @@ fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(overview::compliance_summary))
         .routes(routes!(overview::transparency))
         .routes(routes!(handlers::submit_transaction))
+        .routes(routes!(security::transfers))
+        .routes(routes!(security::trusted))
+        .routes(routes!(security::suspensions))
         .layer(middleware::from_fn_with_state(state, auth::authenticate));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(public)
@@ -289,6 +350,7 @@ pub async fn serve(
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = app.router();
+    tokio::spawn(security::run_scheduler(app.state()));
     let grace = app.config.shutdown_grace;
     let (fired_tx, mut fired) = watch::channel(false);
     let shutdown_tx = app.shutdown_tx.clone();
@@ -298,7 +360,11 @@ pub async fn serve(
         shutdown_tx.send_replace(true);
         fired_tx.send_replace(true);
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(graceful);
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(graceful);
     let result = tokio::select! {
         r = server.into_future() => r,
         () = async {

@@ -646,8 +646,10 @@ pub fn clamp_i64(v: i128) -> i64 {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"date": "2024-03-04", "command": {"type": "transfer", "from": "OHA-SH-001", "to": "TR-SH-001", "class": "CN-SH/CEA/2019", "quantity": 500}}))]
 pub struct TransactionRequest {
-    /// Business date the transaction takes effect (never before the last one recorded).
-    pub date: NaiveDate,
+    /// Business date the transaction takes effect (never before the last one recorded); left
+    /// out, the registry's date today. Set by the server for the security commands.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
     /// The registry command: `{"type": "<command type>", ...fields}` (see
     /// `yrd_registry::Command`).
     #[schema(value_type = crate::openapi::CommandDoc)]

@@ -25,7 +25,9 @@ use yrd_registry::{Command, Effect};
         description = "HTTP JSON API of the yrd-ets registry, exchange and compliance service. \
             Quantities are integers in the unit type's base unit; prices and money in the \
             currency's minor unit. Every error has the body {\"error\": {\"code\", \"message\", \
-            \"field\"}}. State-changing requests need an Idempotency-Key header.",
+            \"field\"}}. State-changing requests need an Idempotency-Key header. Sign in with \
+            POST /v1/session; send the token as `Authorization: Bearer <token>` or the \
+            yrd_session cookie.",
         license(name = "Apache-2.0")
     ),
     components(schemas(
@@ -42,7 +44,9 @@ use yrd_registry::{Command, Effect};
         (name = "registry", description = "Compliance table, supply, net flows"),
         (name = "market", description = "Exchange market data and the live stream"),
         (name = "auctions", description = "Primary-market auctions and call markets"),
-        (name = "transactions", description = "Submitting registry transactions")
+        (name = "transactions", description = "Submitting registry transactions"),
+        (name = "session", description = "Sign-in, second factor, sign-out, authenticator enrolment, password"),
+        (name = "users", description = "Users (administrators; auditors read) and the authentication audit log")
     )
 )]
 pub struct ApiDoc;

@@ -14,7 +14,7 @@
 //! short, so that day is left out and `truncated` is true.
 
 use crate::AppState;
-use crate::auth::{Action, Authenticated, Resource};
+use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody, codes};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::handlers::parse_class;
@@ -25,6 +25,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
+use yrd_auth::Action;
 use yrd_market::DayStats;
 use yrd_registry::exchange::RECENT_TRADES;
 use yrd_registry::{RegistryState, reports};
@@ -81,17 +82,13 @@ pub struct AuctionList {
     responses((status = 200, body = AuctionList)))]
 pub(crate) async fn auctions(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(_caller): Authenticated,
 ) -> Result<Json<AuctionList>, ApiError> {
     let snapshot = app.snapshot();
     let auctions = snapshot
         .state
         .auctions()
         .iter()
-        .filter(|(r, _)| {
-            app.authorize(&principal, &Action::Read(Resource::Auction(r)))
-                .is_ok()
-        })
         .map(|(reference, a)| {
             let (qualified, bids) = a.participation();
             let rules = a.rules();
@@ -185,7 +182,7 @@ pub(crate) async fn history(
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<History>, ApiError> {
     let class = parse_class(&class, codes::INVALID_PATH, "class")?;
-    app.authorize(&principal, &Action::Read(Resource::Instrument(&class)))?;
+    app.authorize(&principal, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     let state = &snapshot.state;
     let Some((_, inst)) = state.exchange().instruments().find(|(c, _)| **c == class) else {
@@ -357,7 +354,7 @@ pub(crate) async fn compliance_summary(
     Authenticated(principal): Authenticated,
     ApiQuery(query): ApiQuery<ComplianceSummaryQuery>,
 ) -> Result<Json<ComplianceSummary>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Compliance))?;
+    app.authorize(&principal, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     Ok(Json(summary_of(&snapshot.state, query.year)))
 }
@@ -451,9 +448,7 @@ pub(crate) async fn transparency(
     State(app): State<AppState>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<Transparency>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Supply))?;
-    app.authorize(&principal, &Action::Read(Resource::Compliance))?;
-    app.authorize(&principal, &Action::Read(Resource::Market))?;
+    app.authorize(&principal, &Action::ReadPublic)?;
     let snapshot = app.snapshot();
     let state = &snapshot.state;
     let config = state.config();

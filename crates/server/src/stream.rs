@@ -12,7 +12,7 @@
 //! down.
 
 use crate::AppState;
-use crate::auth::{Action, Authenticated, Resource};
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::model::{Quote, Side, StreamQuery};
@@ -26,6 +26,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
+use yrd_auth::Action;
 use yrd_registry::{Command, Effect, OrderSide, RegistryState, Submission, SubmitResult, reports};
 use yrd_types::UnitClass;
 
@@ -298,10 +299,10 @@ impl Drop for SubscriberGuard {
 )]
 pub(crate) async fn market_stream(
     State(app): State<AppState>,
-    Authenticated(principal): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(query): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    app.authorize(&principal, &Action::Read(Resource::Market))?;
+    app.authorize(&caller, &Action::ReadPublic)?;
     let filter = query
         .class
         .as_deref()

@@ -25,7 +25,9 @@
 //! registry reports only its sequence number, so the writer reads the recorded effects back from
 //! the journal (a second, read-only SQLite connection).
 
+use crate::clock::{self, RegistryClock, Stamp};
 use crate::stream::{self, MarketEvent, QuoteTracker};
+use chrono::NaiveDateTime;
 use metrics::{counter, gauge, histogram};
 use std::collections::HashMap;
 use std::path::Path;
@@ -86,6 +88,8 @@ pub struct WriterConfig {
     /// Check every snapshot built by catching up the spare copy against the registry's own
     /// state (`state_hash`, which costs a pass over the state): for tests.
     pub verify_snapshots: bool,
+    /// The registry's clock, which stamps the times the server sets ([`crate::clock`]).
+    pub clock: RegistryClock,
 }
 
 impl Default for WriterConfig {
@@ -95,12 +99,15 @@ impl Default for WriterConfig {
             queue_capacity: 4096,
             event_buffer: 4096,
             verify_snapshots: false,
+            clock: RegistryClock::system(0),
         }
     }
 }
 
 pub(crate) struct WriteRequest {
     submission: Submission,
+    /// The fields the writer sets from the clock.
+    stamp: Stamp,
     reply: oneshot::Sender<WriteOutcome>,
     queued: Instant,
 }
@@ -138,12 +145,19 @@ impl WriterHandle {
     /// gone. If the caller stops waiting, the submission is still processed (its key makes a
     /// retry safe).
     pub async fn submit(&self, submission: Submission) -> WriteOutcome {
+        self.submit_stamped(submission, Stamp::default()).await
+    }
+
+    /// As [`Self::submit`], with the `stamp`ed fields set from the registry's clock in the
+    /// writer (or, for a retry of a journaled key, copied from the original).
+    pub async fn submit_stamped(&self, submission: Submission, stamp: Stamp) -> WriteOutcome {
         if let Some(reason) = self.failed.get() {
             return WriteOutcome::Unavailable(reason.clone());
         }
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
             submission,
+            stamp,
             reply,
             queued: Instant::now(),
         };
@@ -178,6 +192,7 @@ pub struct Writer {
     snapshots: watch::Receiver<Arc<Snapshot>>,
     events: broadcast::Sender<MarketEvent>,
     stats: Arc<WriterStats>,
+    clock: RegistryClock,
 }
 
 impl Writer {
@@ -213,6 +228,8 @@ impl Writer {
             max_batch: config.max_batch.max(1),
             verify_snapshots: config.verify_snapshots,
             spare: Spare::default(),
+            clock: config.clock,
+            last_stamp: None,
         };
         let thread = std::thread::Builder::new()
             .name("yrd-writer".into())
@@ -223,7 +240,13 @@ impl Writer {
             snapshots,
             events,
             stats,
+            clock: config.clock,
         })
+    }
+
+    /// The registry's clock.
+    pub fn clock(&self) -> RegistryClock {
+        self.clock
     }
 
     /// The handle handlers submit through.
@@ -272,6 +295,9 @@ struct Worker {
     max_batch: usize,
     verify_snapshots: bool,
     spare: Spare,
+    clock: RegistryClock,
+    /// The latest time stamped, so that stamps never run backwards.
+    last_stamp: Option<NaiveDateTime>,
 }
 
 /// The left-right scheme that makes publishing a snapshot cost the batch, not the state.
@@ -346,11 +372,14 @@ impl Worker {
         );
     }
 
-    fn process(&mut self, batch: Vec<WriteRequest>) {
+    fn process(&mut self, mut batch: Vec<WriteRequest>) {
         let started = Instant::now();
-        for w in &batch {
+        for w in &mut batch {
             histogram!("yrd_writer_queue_wait_seconds")
                 .record(started.duration_since(w.queued).as_secs_f64());
+            if w.stamp.any() {
+                self.stamp(&mut w.submission, w.stamp);
+            }
         }
         let (submissions, replies): (Vec<Submission>, Vec<oneshot::Sender<WriteOutcome>>) =
             batch.into_iter().map(|w| (w.submission, w.reply)).unzip();
@@ -442,6 +471,20 @@ impl Worker {
 }
 
 impl Worker {
+    /// Sets the stamped fields of `submission`: from the original if its id is journaled (a
+    /// retry), else from the clock, never earlier than the last stamp.
+    fn stamp(&mut self, submission: &mut Submission, stamp: Stamp) {
+        if let Some((seq, _)) = self.registry.state().applied(&submission.id) {
+            if let Ok(original) = self.lookup.submission(seq) {
+                clock::copy(&original, submission, stamp);
+            }
+            return;
+        }
+        let now = self.clock.now().max(self.last_stamp.unwrap_or_default());
+        self.last_stamp = Some(now);
+        clock::apply(submission, stamp, now);
+    }
+
     /// The snapshot of the registry's current state: the spare copy brought up to date with
     /// `batch` and what came before it, or a clone.
     fn next_snapshot(&mut self, batch: &[Submission]) -> Snapshot {
@@ -503,6 +546,17 @@ impl EffectsLookup {
         Ok(Self { conn })
     }
 
+    /// The journaled submission of `seq`.
+    fn submission(&self, seq: u64) -> Result<Submission, String> {
+        let seq = i64::try_from(seq).map_err(|e| e.to_string())?;
+        let text: String = self
+            .conn
+            .prepare_cached("SELECT command FROM journal WHERE seq = ?1")
+            .and_then(|mut stmt| stmt.query_row([seq], |row| row.get(0)))
+            .map_err(|e| format!("reading journal entry {seq}: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("journal entry {seq} submission: {e}"))
+    }
+
     fn effects(&self, seq: u64) -> Result<Vec<Effect>, String> {
         let seq = i64::try_from(seq).map_err(|e| e.to_string())?;
         let text: String = self
@@ -560,6 +614,7 @@ mod tests {
             let (reply, answer) = oneshot::channel();
             tx.try_send(Msg::Write(Box::new(WriteRequest {
                 submission: deposit(i),
+                stamp: Stamp::default(),
                 reply,
                 queued: Instant::now(),
             })))

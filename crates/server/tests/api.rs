@@ -9,14 +9,12 @@ use chrono::NaiveDate;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tower::ServiceExt;
+use yrd_auth::{Auth, AuthConfig, ManualClock, Password, Role, Timestamp, UserStore};
 use yrd_registry::{Registry, Submission};
-use yrd_server::auth::BoxFuture;
-use yrd_server::{
-    Action, App, AuthError, Authenticator, Principal, Resource, ServeArgs, ServerConfig,
-};
+use yrd_server::{App, ServeArgs, ServerConfig};
 use yrd_storage::SqliteStore;
 
 const CLASS: &str = "CN-SH/CEA/2019";
@@ -113,9 +111,102 @@ fn setup_commands() -> Vec<(String, Value)> {
 struct Fixture {
     dir: tempfile::TempDir,
     app: App,
+    /// The router as the test superuser `root` (every request gets root's bearer token unless it
+    /// has an `Authorization` header): administrator of every jurisdiction, representative of
+    /// every set-up account, auditor; second factor passed at [`T0`].
     router: Router,
+    /// The router without any credentials added.
+    raw: Router,
+    /// The authentication service's clock.
+    clock: Arc<ManualClock>,
     /// Sequence number after the set-up.
     setup_seq: u64,
+    /// root's session token.
+    root: String,
+}
+
+/// Every test user's password.
+const PASSWORD: &str = "correct horse battery staple";
+/// Every test user's TOTP secret (the RFC 6238 test key).
+const SECRET: &[u8] = b"12345678901234567890";
+/// The authentication clock's start: 2024-03-01T00:00:00Z.
+const T0: i64 = 1_709_251_200;
+/// root's user id: the prefix of its transaction ids.
+const ROOT: &str = "1:";
+
+/// The one-time password of [`SECRET`] at `clock`'s time.
+fn otp(clock: &ManualClock) -> String {
+    use yrd_auth::Clock;
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, 30, SECRET.to_vec()).unwrap();
+    totp.generate(clock.now().unix_seconds() as u64)
+}
+
+fn set_up_accounts() -> Vec<String> {
+    setup_commands()
+        .iter()
+        .filter(|(_, c)| c["type"] == "open_account")
+        .map(|(_, c)| c["account"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn accounts(ids: &[&str]) -> std::collections::BTreeSet<yrd_types::AccountId> {
+    ids.iter()
+        .map(|a| yrd_types::AccountId::new(*a).unwrap())
+        .collect()
+}
+
+/// The user store of `dir` with a manual clock, cheap hashing, and `root` (see [`Fixture`])
+/// signed in with the second factor; returns root's token.
+fn test_auth(dir: &std::path::Path) -> (Arc<Auth>, Arc<ManualClock>, String) {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(T0)));
+    let auth = Arc::new(
+        Auth::new(
+            UserStore::open(dir).unwrap(),
+            clock.clone(),
+            AuthConfig::insecure_for_tests(),
+        )
+        .unwrap(),
+    );
+    let mut roles: Vec<Role> = ["CN-SH", "CN-JS", "CN-ZJ", "CN-AH"]
+        .iter()
+        .map(|j| Role::RegistryAdministrator {
+            jurisdiction: yrd_types::JurisdictionCode::new(*j).unwrap(),
+        })
+        .collect();
+    let all = set_up_accounts();
+    roles.push(Role::AccountRepresentative {
+        accounts: accounts(&all.iter().map(String::as_str).collect::<Vec<_>>()),
+    });
+    roles.push(Role::Auditor);
+    let id = auth
+        .provision_user("root", &Password::new(PASSWORD), roles)
+        .unwrap();
+    assert_eq!(format!("{}:", id.0), ROOT);
+    auth.provision_totp("root", Some(SECRET.to_vec())).unwrap();
+    let signed = auth
+        .sign_in("root", &Password::new(PASSWORD), "test")
+        .unwrap();
+    auth.verify_second_factor(&signed.token, &otp(&clock), "test")
+        .unwrap();
+    (auth, clock, signed.token.as_str().to_string())
+}
+
+/// `router` with `Authorization: Bearer <token>` added to requests that have none.
+fn as_bearer(router: &Router, token: &str) -> Router {
+    let value = format!("Bearer {token}");
+    router.clone().layer(axum::middleware::map_request(
+        move |mut request: Request<Body>| {
+            let value = value.clone();
+            async move {
+                if !request.headers().contains_key(header::AUTHORIZATION) {
+                    request
+                        .headers_mut()
+                        .insert(header::AUTHORIZATION, value.parse().unwrap());
+                }
+                request
+            }
+        },
+    ))
 }
 
 impl Fixture {
@@ -161,23 +252,21 @@ fn registry_dir() -> (tempfile::TempDir, u64) {
     (dir, registry.state().last_seq())
 }
 
-fn fixture_with(auth: Option<Recording>) -> Fixture {
+fn fixture() -> Fixture {
     let (dir, setup_seq) = registry_dir();
-    let mut app = App::open(&config(dir.path())).unwrap();
-    if let Some(auth) = auth {
-        app = app.with_authenticator(auth);
-    }
-    let router = app.router();
+    let (auth, clock, root) = test_auth(dir.path());
+    let app = App::open_with_auth(&config(dir.path()), auth).unwrap();
+    let raw = app.router();
+    let router = as_bearer(&raw, &root);
     Fixture {
         dir,
         app,
         router,
+        raw,
+        clock,
         setup_seq,
+        root,
     }
-}
-
-fn fixture() -> Fixture {
-    fixture_with(None)
 }
 
 async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
@@ -687,7 +776,7 @@ async fn transaction_receipt_replay_and_conflict() {
     let f = fixture();
     let (s, first) = post(&f.router, "t/1", "2024-03-04", transfer(400)).await;
     assert_eq!(s, StatusCode::CREATED, "{first}");
-    assert_eq!(first["tx_id"], "t/1");
+    assert_eq!(first["tx_id"], format!("{ROOT}t/1"));
     assert_eq!(first["seq"], f.setup_seq + 1);
     assert_eq!(first["duplicate"], false);
     assert_eq!(
@@ -725,9 +814,18 @@ async fn transaction_receipt_replay_and_conflict() {
     assert_eq!(ready["last_seq"], f.setup_seq + 1);
 
     // A replay after a restart still finds the original receipt (read back from the journal).
+    let root = f.root.clone();
     let dir = f.stop().await;
-    let app = App::open(&config(dir.path())).unwrap();
-    let router = app.router();
+    // The same user store and the same time: root's session is still open.
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(T0)));
+    let auth = Auth::new(
+        UserStore::open(dir.path()).unwrap(),
+        clock,
+        AuthConfig::insecure_for_tests(),
+    )
+    .unwrap();
+    let app = App::open_with_auth(&config(dir.path()), Arc::new(auth)).unwrap();
+    let router = as_bearer(&app.router(), &root);
     let (s, after) = post(&router, "t/1", "2024-03-04", transfer(400)).await;
     assert_eq!(s, StatusCode::OK, "{after}");
     assert_eq!(
@@ -1191,13 +1289,28 @@ async fn the_openapi_document_describes_every_route() {
         ("/v1/call-markets/{ref}", "get"),
         ("/v1/net-flows", "get"),
         ("/v1/transactions", "post"),
+        ("/v1/session", "post"),
+        ("/v1/session", "get"),
+        ("/v1/session", "delete"),
+        ("/v1/session/second-factor", "post"),
+        ("/v1/session/totp", "post"),
+        ("/v1/session/totp/confirm", "post"),
+        ("/v1/session/password", "post"),
+        ("/v1/users", "get"),
+        ("/v1/users", "post"),
+        ("/v1/users/{username}/roles", "put"),
+        ("/v1/users/{username}/suspend", "post"),
+        ("/v1/users/{username}/reinstate", "post"),
+        ("/v1/users/{username}/unlock", "post"),
+        ("/v1/users/{username}/reset-second-factor", "post"),
+        ("/v1/audit", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{path} {method} missing"
         );
     }
-    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 36, "{:?}", paths.keys().collect::<Vec<_>>());
     let post = &paths["/v1/transactions"]["post"];
     let params = post["parameters"].as_array().unwrap();
     assert!(
@@ -1273,106 +1386,6 @@ async fn metrics_count_requests_and_batches() {
     f.stop().await;
 }
 
-/// An authenticator that counts its calls and refuses what the request asks it to.
-#[derive(Clone, Default)]
-struct Recording {
-    authentications: Arc<AtomicUsize>,
-    authorizations: Arc<AtomicUsize>,
-}
-
-impl Authenticator for Recording {
-    fn authenticate<'a>(
-        &'a self,
-        request: &'a axum::http::request::Parts,
-    ) -> BoxFuture<'a, Result<Principal, AuthError>> {
-        Box::pin(async move {
-            self.authentications.fetch_add(1, Ordering::SeqCst);
-            match request.headers.get(header::AUTHORIZATION) {
-                Some(v) if v == "Bearer nobody" => {
-                    Err(AuthError::Unauthenticated("unknown token".into()))
-                }
-                Some(v) => Ok(Principal {
-                    subject: v.to_str().unwrap().trim_start_matches("Bearer ").into(),
-                    roles: vec![],
-                }),
-                None => Ok(Principal::anonymous()),
-            }
-        })
-    }
-
-    fn authorize(&self, principal: &Principal, action: &Action<'_>) -> Result<(), AuthError> {
-        self.authorizations.fetch_add(1, Ordering::SeqCst);
-        match action {
-            Action::Read(Resource::Account(a))
-                if a.as_str() == "OHA-SH-001" && principal.subject != "operator" =>
-            {
-                Err(AuthError::Forbidden(format!(
-                    "{} may not read {a}",
-                    principal.subject
-                )))
-            }
-            Action::Submit { .. } if principal.subject == "anonymous" => {
-                Err(AuthError::Unauthenticated("log in to submit".into()))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-#[tokio::test]
-async fn the_auth_hook_is_called_for_every_api_request() {
-    let auth = Recording::default();
-    let f = fixture_with(Some(auth.clone()));
-    let with = |uri: &str, token: &str| {
-        Request::get(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap()
-    };
-    // Public routes skip it.
-    get(&f.router, "/v1/health").await;
-    get(&f.router, "/v1/ready").await;
-    assert_eq!(auth.authentications.load(Ordering::SeqCst), 0);
-
-    let (s, _) = get(&f.router, "/v1/supply").await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(
-        (
-            auth.authentications.load(Ordering::SeqCst),
-            auth.authorizations.load(Ordering::SeqCst)
-        ),
-        (1, 1)
-    );
-    let (s, body) = send(&f.router, with("/v1/supply", "nobody")).await;
-    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
-    let (s, body) = get(&f.router, "/v1/accounts/OHA-SH-001/holdings").await;
-    assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", None);
-    let (s, _) = send(
-        &f.router,
-        with("/v1/accounts/OHA-SH-001/holdings", "operator"),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-
-    // A refused write never reaches the registry.
-    let (s, body) = post(&f.router, "a/1", "2024-03-04", transfer(1)).await;
-    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
-    let (_, ready) = get(&f.router, "/v1/ready").await;
-    assert_eq!(ready["last_seq"], f.setup_seq);
-    let request = Request::post("/v1/transactions")
-        .header(header::AUTHORIZATION, "Bearer operator")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("Idempotency-Key", "a/1")
-        .body(Body::from(
-            json!({"date": "2024-03-04", "command": transfer(1)}).to_string(),
-        ))
-        .unwrap();
-    let (s, body) = send(&f.router, request).await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    assert_eq!(auth.authentications.load(Ordering::SeqCst), 6);
-    f.stop().await;
-}
-
 #[test]
 fn configuration_flags_over_environment_over_file() {
     use clap::Parser;
@@ -1432,14 +1445,23 @@ fn configuration_flags_over_environment_over_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_server_shuts_down_gracefully_and_the_audit_is_clean() {
     let (dir, setup_seq) = registry_dir();
-    let app = App::open(&config(dir.path())).unwrap();
+    let (auth, _clock, root) = test_auth(dir.path());
+    let app = App::open_with_auth(&config(dir.path()), auth).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(yrd_server::serve(listener, app, async {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::new();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {root}").parse().unwrap(),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
     let health: Value = client
         .get(format!("{base}/v1/health"))
         .send()
@@ -1520,11 +1542,691 @@ async fn a_real_server_shuts_down_gracefully_and_the_audit_is_clean() {
     assert!(report.is_clean(), "{:?}", report.findings);
     let registry = Registry::open(SqliteStore::open(dir.path()).unwrap()).unwrap();
     for i in &acknowledged {
-        let id = yrd_types::TransactionId::new(format!("dep/{i}")).unwrap();
+        let id = yrd_types::TransactionId::new(format!("{ROOT}dep/{i}")).unwrap();
         assert!(
             registry.state().applied(&id).is_some(),
             "acknowledged dep/{i} is journaled"
         );
     }
     assert!(registry.state().last_seq() >= setup_seq + acknowledged.len() as u64);
+}
+
+// ----- Authentication and authorisation -----
+
+impl Fixture {
+    /// Creates `name` with `roles`, the test password and the test TOTP secret.
+    fn user(&self, name: &str, roles: Vec<Role>) -> i64 {
+        let auth = self.app.auth();
+        let id = auth
+            .provision_user(name, &Password::new(PASSWORD), roles)
+            .unwrap();
+        auth.provision_totp(name, Some(SECRET.to_vec())).unwrap();
+        id.0
+    }
+
+    /// Signs `name` in over HTTP; returns the answer and the token.
+    async fn sign_in(&self, name: &str) -> (Value, String) {
+        let (s, body) = send_json(
+            &self.raw,
+            "POST",
+            "/v1/session",
+            None,
+            json!({"username": name, "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let token = body["token"].as_str().unwrap().to_string();
+        (body, token)
+    }
+
+    /// Verifies the current one-time password for `token`.
+    async fn step_up(&self, token: &str) -> (StatusCode, Value) {
+        send_json(
+            &self.raw,
+            "POST",
+            "/v1/session/second-factor",
+            Some(token),
+            json!({"code": otp(&self.clock)}),
+        )
+        .await
+    }
+}
+
+async fn send_json(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(router, request.body(Body::from(body.to_string())).unwrap()).await
+}
+
+async fn get_as(router: &Router, uri: &str, token: &str) -> (StatusCode, Value) {
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    send(router, request).await
+}
+
+async fn submit_as(
+    router: &Router,
+    token: Option<&str>,
+    key: &str,
+    command: Value,
+) -> (StatusCode, Value) {
+    let mut request = Request::post("/v1/transactions")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", key);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = json!({"date": "2024-03-04", "command": command}).to_string();
+    send(router, request.body(Body::from(body)).unwrap()).await
+}
+
+fn representative(ids: &[&str]) -> Vec<Role> {
+    vec![Role::AccountRepresentative {
+        accounts: accounts(ids),
+    }]
+}
+
+fn administrator(j: &str) -> Vec<Role> {
+    vec![Role::RegistryAdministrator {
+        jurisdiction: yrd_types::JurisdictionCode::new(j).unwrap(),
+    }]
+}
+
+async fn audit_events(f: &Fixture) -> Vec<Value> {
+    let (s, body) = get(&f.router, "/v1/audit?limit=1000").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body["records"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn anonymous_callers_read_public_reports_only() {
+    let f = fixture();
+    for uri in [
+        "/v1/supply",
+        "/v1/net-flows",
+        "/v1/compliance",
+        "/v1/market/summary",
+        "/v1/auctions/AUC-1",
+        "/v1/call-markets/CM-1",
+        "/v1/health",
+    ] {
+        let (s, body) = get(&f.raw, uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {body}");
+    }
+    for uri in [
+        "/v1/accounts/TR-SH-001/holdings",
+        "/v1/accounts/TR-SH-001/cash",
+        "/v1/accounts/TR-SH-001/orders",
+        "/v1/accounts/NOBODY/holdings",
+        "/v1/session",
+        "/v1/users",
+        "/v1/audit",
+    ] {
+        let (s, body) = get(&f.raw, uri).await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+    }
+    // Anonymous callers cannot submit at all, even without a key.
+    let (s, body) = submit_as(&f.raw, None, "a/1", transfer(1)).await;
+    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+    let (s, body) = send(
+        &f.raw,
+        Request::post("/v1/transactions")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+    // A token nobody issued.
+    let (s, body) = get_as(&f.raw, "/v1/supply", "not-a-token").await;
+    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+    let (_, ready) = get(&f.raw, "/v1/ready").await;
+    assert_eq!(ready["last_seq"], f.setup_seq);
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn representatives_read_and_move_only_their_accounts_with_a_second_factor() {
+    let f = fixture();
+    let alice = f.user("alice", representative(&["TR-SH-001"]));
+    let (session, token) = f.sign_in("alice").await;
+    assert_eq!(session["username"], "alice");
+    assert_eq!(session["accounts"], json!(["TR-SH-001"]));
+    assert_eq!(session["second_factor"], false);
+    assert_eq!(session["second_factor_enrolled"], true);
+    assert_eq!(
+        session["roles"],
+        json!([{"role": "account_representative", "accounts": ["TR-SH-001"]}])
+    );
+    assert_eq!(session["expires_at"], "2024-03-01T08:00:00Z");
+
+    // Own account: readable. Another's, and an unknown one: the same 404, nothing leaks.
+    let (s, own) = get_as(&f.raw, "/v1/accounts/TR-SH-001/holdings", &token).await;
+    assert_eq!(
+        (s, &own["holdings"][0]["quantity"]),
+        (StatusCode::OK, &json!(1_950))
+    );
+    let (s, other) = get_as(&f.raw, "/v1/accounts/TR-SH-002/cash", &token).await;
+    let (s2, unknown) = get_as(&f.raw, "/v1/accounts/TR-SH-999/cash", &token).await;
+    assert_error(
+        s,
+        &other,
+        StatusCode::NOT_FOUND,
+        "UNKNOWN_ACCOUNT",
+        Some("id"),
+    );
+    assert_eq!(s2, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("TR-SH-002", "X"),
+        unknown["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("TR-SH-999", "X")
+    );
+    for uri in [
+        "/v1/accounts/TR-SH-002/holdings",
+        "/v1/accounts/TR-SH-002/orders",
+    ] {
+        let (s, body) = get_as(&f.raw, uri, &token).await;
+        assert_error(
+            s,
+            &body,
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_ACCOUNT",
+            Some("id"),
+        );
+    }
+
+    // An order without the second factor: 403, nothing journaled, audited.
+    let sell = order("A1", "TR-SH-001", "sell", 8_100, 100, "10:00:00");
+    let (s, body) = submit_as(&f.raw, Some(&token), "o-1", sell.clone()).await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::FORBIDDEN,
+        "SECOND_FACTOR_REQUIRED",
+        None,
+    );
+    let (_, ready) = get(&f.raw, "/v1/ready").await;
+    assert_eq!(ready["last_seq"], f.setup_seq);
+
+    // With it: 201, the transaction id is scoped to alice.
+    let (s, session) = f.step_up(&token).await;
+    assert_eq!(
+        (s, &session["second_factor"]),
+        (StatusCode::OK, &json!(true))
+    );
+    assert_eq!(session["token"], Value::Null);
+    let (s, body) = submit_as(&f.raw, Some(&token), "o-1", sell).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(body["tx_id"], format!("{alice}:o-1"));
+    // Another account's order: 403 FORBIDDEN naming the action.
+    let (s, body) = submit_as(
+        &f.raw,
+        Some(&token),
+        "o-2",
+        order("A2", "TR-SH-002", "buy", 8_100, 100, "10:01:00"),
+    )
+    .await;
+    assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("TR-SH-002")
+    );
+    // Administration: 403.
+    let (s, body) = submit_as(&f.raw, Some(&token), "t-1", transfer(1)).await;
+    assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    // A registry refusal of her own command: 422, audited.
+    let (s, body) = submit_as(
+        &f.raw,
+        Some(&token),
+        "o-3",
+        order("A3", "TR-SH-001", "sell", 8_100, 1_000_000, "10:02:00"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let refused: Vec<Value> = audit_events(&f)
+        .await
+        .into_iter()
+        .filter(|r| r["event"]["event"] == "refused" && r["username"] == "alice")
+        .collect();
+    let codes: Vec<&str> = refused
+        .iter()
+        .map(|r| r["event"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes[..3],
+        ["SECOND_FACTOR_REQUIRED", "FORBIDDEN", "FORBIDDEN"]
+    );
+    assert_eq!(codes.len(), 4, "{refused:?}");
+    assert!(
+        refused[0]["event"]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("place_order {alice}:o-1"))
+    );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn administrators_administer_their_jurisdiction_only_and_auditors_only_read() {
+    let f = fixture();
+    f.user("sh-admin", administrator("CN-SH"));
+    let (_, token) = f.sign_in("sh-admin").await;
+    assert_eq!(f.step_up(&token).await.0, StatusCode::OK);
+    let issue = |j: &str| json!({"type": "issue", "jurisdiction": j, "unit_type": "CEA", "vintage": 2019, "quantity": 10});
+    let (s, body) = submit_as(&f.raw, Some(&token), "i-1", issue("CN-SH")).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = submit_as(&f.raw, Some(&token), "i-2", issue("CN-JS")).await;
+    assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("administer jurisdiction CN-JS")
+    );
+    // Reads of CN-SH accounts yes, CN-JS no.
+    let (s, _) = get_as(&f.raw, "/v1/accounts/TR-SH-002/cash", &token).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = get_as(&f.raw, "/v1/accounts/TR-JS-001/cash", &token).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    f.user("auditor", vec![Role::Auditor]);
+    let (_, token) = f.sign_in("auditor").await;
+    assert_eq!(f.step_up(&token).await.0, StatusCode::OK);
+    for uri in ["/v1/accounts/TR-JS-001/holdings", "/v1/users", "/v1/audit"] {
+        let (s, body) = get_as(&f.raw, uri, &token).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {body}");
+    }
+    let (s, body) = submit_as(
+        &f.raw,
+        Some(&token),
+        "x",
+        order("X", "TR-SH-001", "sell", 8_100, 1, "10:00:00"),
+    )
+    .await;
+    assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    let (s, body) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/users",
+        Some(&token),
+        json!({"username": "eve", "password": PASSWORD, "roles": [{"role": "auditor"}]}),
+    )
+    .await;
+    assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_per_user() {
+    let f = fixture();
+    let a = f.user("rep-a", representative(&["TR-SH-001"]));
+    let b = f.user("rep-b", representative(&["TR-SH-001"]));
+    let (_, ta) = f.sign_in("rep-a").await;
+    let (_, tb) = f.sign_in("rep-b").await;
+    assert_eq!(f.step_up(&ta).await.0, StatusCode::OK);
+    assert_eq!(f.step_up(&tb).await.0, StatusCode::OK);
+    let one = order("P1", "TR-SH-001", "sell", 8_100, 10, "10:00:00");
+    let two = order("P2", "TR-SH-001", "sell", 8_100, 10, "10:00:01");
+    let (s, ra) = submit_as(&f.raw, Some(&ta), "same", one.clone()).await;
+    assert_eq!(
+        (s, &ra["tx_id"]),
+        (StatusCode::CREATED, &json!(format!("{a}:same")))
+    );
+    let (s, rb) = submit_as(&f.raw, Some(&tb), "same", two).await;
+    assert_eq!(
+        (s, &rb["tx_id"]),
+        (StatusCode::CREATED, &json!(format!("{b}:same")))
+    );
+    let (s, again) = submit_as(&f.raw, Some(&ta), "same", one).await;
+    assert_eq!(
+        (s, &again["seq"], &again["duplicate"]),
+        (StatusCode::OK, &ra["seq"], &json!(true))
+    );
+    let other = order("P3", "TR-SH-001", "sell", 8_100, 10, "10:00:02");
+    let (s, body) = submit_as(&f.raw, Some(&ta), "same", other).await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::CONFLICT,
+        "TRANSACTION_ID_REUSED",
+        Some("Idempotency-Key"),
+    );
+    // A key that does not fit behind the user's prefix.
+    let (s, body) = submit_as(&f.raw, Some(&ta), &"k".repeat(127), transfer(1)).await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "INVALID_IDEMPOTENCY_KEY",
+        Some("Idempotency-Key"),
+    );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_expire_end_at_sign_out_and_wrong_codes_lock_out() {
+    let f = fixture();
+    f.user("bob", representative(&["TR-SH-002"]));
+    let (_, token) = f.sign_in("bob").await;
+    let (s, body) = get_as(&f.raw, "/v1/session", &token).await;
+    assert_eq!((s, &body["username"]), (StatusCode::OK, &json!("bob")));
+    // Idle for 15 minutes: expired.
+    f.clock.advance(15 * 60);
+    let (s, body) = get_as(&f.raw, "/v1/accounts/TR-SH-002/cash", &token).await;
+    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+
+    // Sign-out revokes; the cookie works like the bearer token and is cleared.
+    let response = f
+        .raw
+        .clone()
+        .oneshot(
+            Request::post("/v1/session")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": "bob", "password": PASSWORD}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.starts_with("yrd_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"));
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let with_cookie = |method: &str, uri: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, pair.clone())
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (s, _) = send(&f.raw, with_cookie("GET", "/v1/accounts/TR-SH-002/cash")).await;
+    assert_eq!(s, StatusCode::OK);
+    // A cookie-authenticated POST that is not JSON (a cross-site form) is refused.
+    let (s, body) = send(&f.raw, with_cookie("POST", "/v1/session/totp")).await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+        Some("Content-Type"),
+    );
+    let response = f
+        .raw
+        .clone()
+        .oneshot(with_cookie("DELETE", "/v1/session"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(
+        response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (s, body) = send(&f.raw, with_cookie("GET", "/v1/accounts/TR-SH-002/cash")).await;
+    assert_error(s, &body, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None);
+
+    // Wrong credentials: one answer for an unknown user and a wrong password.
+    let (s1, b1) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/session",
+        None,
+        json!({"username": "bob", "password": "wrong password!"}),
+    )
+    .await;
+    let (s2, b2) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/session",
+        None,
+        json!({"username": "nobody", "password": "wrong password!"}),
+    )
+    .await;
+    assert_error(
+        s1,
+        &b1,
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+        None,
+    );
+    assert_eq!((s1, &b1), (s2, &b2));
+
+    // root's session goes idle with the clock: read the log later as a fresh auditor, signed in
+    // before this address is locked out.
+    f.user("auditor", vec![Role::Auditor]);
+    let (_, auditor) = f.sign_in("auditor").await;
+    // Wrong one-time passwords: 401, then 429 with Retry-After; a replay is named.
+    f.clock.advance(60);
+    let (_, token) = f.sign_in("bob").await;
+    assert_eq!(f.step_up(&token).await.0, StatusCode::OK);
+    let (s, body) = f.step_up(&token).await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "ONE_TIME_PASSWORD_REPLAYED",
+        Some("code"),
+    );
+    for _ in 0..4 {
+        let (s, body) = send_json(
+            &f.raw,
+            "POST",
+            "/v1/session/second-factor",
+            Some(&token),
+            json!({"code": "000000"}),
+        )
+        .await;
+        assert_error(
+            s,
+            &body,
+            StatusCode::UNAUTHORIZED,
+            "WRONG_ONE_TIME_PASSWORD",
+            Some("code"),
+        );
+    }
+    let response = f
+        .raw
+        .clone()
+        .oneshot(
+            Request::post("/v1/session/second-factor")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(json!({"code": "000000"}).to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "900");
+    let (_, log) = get_as(&f.raw, "/v1/audit?limit=1000", &auditor).await;
+    let events = log["records"].as_array().unwrap().clone();
+    let otp_failures = events
+        .iter()
+        .filter(|r| {
+            r["username"] == "bob"
+                && r["event"]["event"] == "second_factor"
+                && r["event"]["outcome"] != "success"
+        })
+        .count();
+    assert!(otp_failures >= 5, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|r| r["username"] == "bob" && r["event"]["event"] == "user_locked_out")
+    );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn administrators_manage_users_over_http() {
+    let f = fixture();
+    let (s, body) = send_json(
+        &f.router,
+        "POST",
+        "/v1/users",
+        None,
+        json!({"username": "Carol", "password": PASSWORD, "roles": [{"role": "account_representative", "accounts": ["TR-SH-002"]}]}),
+    )
+    .await;
+    assert_eq!(
+        (s, &body["username"]),
+        (StatusCode::CREATED, &json!("carol")),
+        "{body}"
+    );
+    let (s, body) = send_json(
+        &f.router,
+        "PUT",
+        "/v1/users/carol/roles",
+        None,
+        json!({"roles": [{"role": "auditor"}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let (s, body) = send_json(
+        &f.router,
+        "POST",
+        "/v1/users/carol/suspend",
+        None,
+        json!({"reason": "test"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let (s, body) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/session",
+        None,
+        json!({"username": "carol", "password": PASSWORD}),
+    )
+    .await;
+    assert_error(s, &body, StatusCode::FORBIDDEN, "USER_SUSPENDED", None);
+    for action in ["reinstate", "unlock", "reset-second-factor"] {
+        let (s, body) = send_json(
+            &f.router,
+            "POST",
+            &format!("/v1/users/carol/{action}"),
+            None,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{action}: {body}");
+    }
+    let (s, body) = get(&f.router, "/v1/users").await;
+    assert_eq!(s, StatusCode::OK);
+    let carol = body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "carol")
+        .unwrap()
+        .clone();
+    assert_eq!(carol["roles"], json!([{"role": "auditor"}]));
+    assert_eq!(carol["suspended"], Value::Null);
+    let (s, body) = send_json(
+        &f.router,
+        "POST",
+        "/v1/users/nobody/unlock",
+        None,
+        json!({}),
+    )
+    .await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::NOT_FOUND,
+        "UNKNOWN_USER",
+        Some("username"),
+    );
+    // Carol enrols her own authenticator app and confirms it.
+    let (_, token) = f.sign_in("carol").await;
+    let (s, enrolment) =
+        send_json(&f.raw, "POST", "/v1/session/totp", Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{enrolment}");
+    assert!(
+        enrolment["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let secret = totp_rs::Secret::Encoded(enrolment["secret_base32"].as_str().unwrap().to_string())
+        .to_bytes()
+        .unwrap();
+    let code = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, 30, secret)
+        .unwrap()
+        .generate(T0 as u64);
+    let (s, session) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/session/totp/confirm",
+        Some(&token),
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(
+        (s, &session["second_factor"]),
+        (StatusCode::OK, &json!(true)),
+        "{session}"
+    );
+    let (s, body) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/session/password",
+        Some(&token),
+        json!({"current": PASSWORD, "new": "short"}),
+    )
+    .await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "WEAK_PASSWORD",
+        Some("new"),
+    );
+    let (s, _) = send_json(
+        &f.raw,
+        "POST",
+        "/v1/session/password",
+        Some(&token),
+        json!({"current": PASSWORD, "new": "another long passphrase"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    f.stop().await;
 }
