@@ -120,14 +120,6 @@
     return q > 0 && Number.isSafeInteger(q) ? q : null;
   }
   function pad(n) { return String(n).padStart(2, '0'); }
-  function today() {
-    const d = new Date();
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
-  }
-  function nowTime() {
-    const d = new Date();
-    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-  }
   function jurisdictionName(code) {
     const j = (state.jurisdictions || []).find((x) => x.code === code);
     if (j) return state.lang === 'zh' && j.name_local ? j.name_local : j.name;
@@ -177,12 +169,14 @@
         : null);
   }
 
-  // A registry transaction: POST /v1/transactions with a fresh Idempotency-Key. A 403
+  // A registry transaction: POST /v1/transactions with a fresh Idempotency-Key. The business
+  // date and the order time are left out: the server stamps them from the registry's clock
+  // (and the user and time of the security commands), never the browser's. A 403
   // SECOND_FACTOR_REQUIRED opens the one-time-password dialog and, once it succeeds, retries
   // with the same key (the refused attempt stored nothing).
   async function submitCommand(command) {
     const key = (crypto.randomUUID ? crypto.randomUUID() : fallbackUuid());
-    const body = { date: today(), command };
+    const body = { command };
     for (;;) {
       const r = await api('POST', '/v1/transactions', body, { 'Idempotency-Key': key });
       if (r.status === 403 && r.body && r.body.error && r.body.error.code === 'SECOND_FACTOR_REQUIRED') {
@@ -675,7 +669,7 @@
         orders.body.orders.map((o) => h('tr', { 'data-order': o.order }, h('th', { scope: 'row' }, o.order), td(o.class), td(t('side.' + o.side)),
           td(fmtMoney(o.price), true), td(fmtInt(o.remaining), true),
           h('td', null, h('button', { type: 'button', 'data-testid': 'cancel-order', onclick: async () => {
-            const r = await submitCommand({ type: 'cancel_order', order: o.order, account: id, time: nowTime() });
+            const r = await submitCommand({ type: 'cancel_order', order: o.order, account: id });
             ordersStatus.replaceChildren(r.ok ? receiptBlock(r) : errorBlock(r));
             if (r.ok) setTimeout(render, 800);
           } }, t('cancel'))))),
@@ -719,7 +713,7 @@
       const q = parseQuantity(qty.value);
       if (q === null) { status.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('err.quantity'))); qty.focus(); return; }
       const command = { type: 'place_order', order: 'W-' + Date.now().toString(36).toUpperCase() + '-' + Math.floor(Math.random() * 1296).toString(36).toUpperCase(),
-        account, class: cls.value, side: side.value, quantity: q, time_in_force: tif.value, time: nowTime() };
+        account, class: cls.value, side: side.value, quantity: q, time_in_force: tif.value };
       if (tif.value !== 'market') {
         const p = parseMoney(price.value);
         if (p === null || p <= 0) { status.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('err.price'))); price.focus(); return; }
