@@ -530,6 +530,28 @@ fn sessions_expire_after_the_idle_timeout() {
 }
 
 #[test]
+fn the_idle_timer_is_kept_to_fifteen_seconds() {
+    // A request less than TOUCH_GRANULARITY_SECS after the last recorded one writes nothing, so
+    // the idle timeout (900 s) counts from the recorded one: a session used at 0 s and 14 s
+    // expires at 900 s; one used at 0 s and 15 s lives until 915 s.
+    assert_eq!(crate::service::TOUCH_GRANULARITY_SECS, 15);
+    let f = Fixture::new();
+    f.create("alice", ar_a1());
+    let quick = f.auth.sign_in("alice", &pw(ALICE_PASSWORD), SRC).unwrap();
+    let slow = f.auth.sign_in("alice", &pw(ALICE_PASSWORD), SRC).unwrap();
+    f.clock.advance(14);
+    assert!(f.auth.authenticate(&quick.token).is_ok());
+    f.clock.advance(1);
+    assert!(f.auth.authenticate(&slow.token).is_ok());
+    f.clock.advance(899 - 15 + 1); // 900 s after sign-in
+    assert_eq!(
+        f.auth.authenticate(&quick.token),
+        Err(AuthError::SessionExpired)
+    );
+    assert!(f.auth.authenticate(&slow.token).is_ok());
+}
+
+#[test]
 fn sessions_end_at_the_absolute_lifetime_however_busy() {
     let f = Fixture::new();
     f.create("alice", ar_a1());

@@ -222,15 +222,19 @@ pub async fn run_scheduler(app: AppState) {
 /// One pass of the scheduler: submits `execute_due_transfers` if anything is due.
 pub async fn execute_due(app: &AppState) -> Option<WriteOutcome> {
     let now = app.clock.now();
-    let due = app.snapshot().state.security().next_due()?;
+    let snapshot = app.snapshot();
+    let due = snapshot.state.security().next_due()?;
     if due > now {
         return None;
     }
+    // Unique per pass: the journal position it follows and the clock's time.
     let id = TransactionId::new(format!(
-        "system/execute-due/{}",
+        "system/execute-due/{}/{}",
+        snapshot.state.last_seq(),
         now.format("%Y%m%dT%H%M%S")
     ))
     .ok()?;
+    drop(snapshot);
     let submission = Submission {
         id,
         date: now.date(),

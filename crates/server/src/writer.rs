@@ -38,6 +38,7 @@ use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use yrd_registry::{Effect, Registry, RegistryState, Rejection, Submission};
 use yrd_storage::SqliteStore;
+use yrd_types::TransactionId;
 
 /// A consistent, immutable view of the registry after some batch: what every read serves.
 #[derive(Debug)]
@@ -374,11 +375,20 @@ impl Worker {
 
     fn process(&mut self, mut batch: Vec<WriteRequest>) {
         let started = Instant::now();
+        // Stamped submissions of this batch by id: a retry queued in the same batch as its
+        // original gets the original's stamps, as one of a journaled key does.
+        let mut stamped: HashMap<TransactionId, Submission> = HashMap::new();
         for w in &mut batch {
             histogram!("yrd_writer_queue_wait_seconds")
                 .record(started.duration_since(w.queued).as_secs_f64());
             if w.stamp.any() {
-                self.stamp(&mut w.submission, w.stamp);
+                match stamped.get(&w.submission.id) {
+                    Some(original) => clock::copy(original, &mut w.submission, w.stamp),
+                    None => {
+                        self.stamp(&mut w.submission, w.stamp);
+                        stamped.insert(w.submission.id.clone(), w.submission.clone());
+                    }
+                }
             }
         }
         let (submissions, replies): (Vec<Submission>, Vec<oneshot::Sender<WriteOutcome>>) =
