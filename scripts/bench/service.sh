@@ -79,3 +79,4 @@ done
 EXECUTED=$(curl -sf -H "Authorization: Bearer $APPROVER" $B/v1/accounts/TR-SH-ALPHA/transfers \
     | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(sum(x["status"]=="executed" for x in i), "executed of", len(i))')
 echo "transfers: $EXECUTED"
+curl -sf $B/metrics | grep -E "^yrd_writer_(batches_total|snapshots)|^yrd_writer_batch_size_(sum|count)" || true

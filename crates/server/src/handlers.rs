@@ -585,19 +585,21 @@ pub(crate) async fn submit_transaction(
     let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::internal(e.to_string()))?;
     let request: TransactionRequest = crate::extract::parse_json(&bytes)?;
     let kind = authz::command_type(&request.command);
-    let snapshot = app.snapshot();
-    let initiator = match authz::approval_initiator(&snapshot.state, &request.command) {
+    // No snapshot is held across an await: the writer reuses a released snapshot instead of
+    // cloning the whole state for the next one.
+    let initiator_name = authz::approval_initiator(&app.snapshot().state, &request.command);
+    let initiator = match initiator_name {
         Some(name) => app.user_id(name).await?,
         None => None,
     };
-    for action in authz::command_actions(&snapshot.state, &request.command, initiator) {
+    let actions = authz::command_actions(&app.snapshot().state, &request.command, initiator);
+    for action in actions {
         if let Err(error) = app.authorize(&caller, &action) {
             app.audit_refusal(&caller, format!("{kind} {id}: {action}"), &error)
                 .await;
             return Err(error);
         }
     }
-    drop(snapshot);
     let submission = Submission {
         id: id.clone(),
         date: request.date.unwrap_or_else(|| app.clock.now().date()),
