@@ -135,6 +135,14 @@ pub enum AuditEvent {
         /// The message answered.
         message: String,
     },
+    /// The server journaled an approval the user gave (a transfer, a trusted account, a
+    /// cross-regional transfer): the four-eyes record beside the registry journal's.
+    Approved {
+        /// What was approved, e.g. `approve_transfer T-1 of TR-SH-001 initiated by alice`.
+        action: String,
+        /// The registry transaction id that holds it.
+        transaction: String,
+    },
 }
 
 impl AuditEvent {
@@ -158,6 +166,7 @@ impl AuditEvent {
             AuditEvent::SignedOut => "signed_out",
             AuditEvent::SessionExpired { .. } => "session_expired",
             AuditEvent::Refused { .. } => "refused",
+            AuditEvent::Approved { .. } => "approved",
         }
     }
 

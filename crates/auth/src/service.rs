@@ -1140,6 +1140,36 @@ impl Auth {
         })
     }
 
+    /// Appends an [`AuditEvent::Approved`] row: `principal` approved `action`, journaled as the
+    /// registry transaction `transaction`. Append-only; returns its `seq`.
+    ///
+    /// # Errors
+    ///
+    /// Storage errors.
+    pub fn record_approval(
+        &self,
+        principal: &Principal,
+        source: Option<&str>,
+        action: &str,
+        transaction: &str,
+    ) -> Result<i64, AuthError> {
+        let now = self.clock.now();
+        let source = source.map(clip);
+        self.store().write(|tx| {
+            tx.append_audit(&NewAuditRecord {
+                at: now,
+                user: principal.user,
+                username: principal.username.as_deref(),
+                actor: None,
+                source: source.as_deref(),
+                event: AuditEvent::Approved {
+                    action: clip_long(action),
+                    transaction: clip(transaction),
+                },
+            })
+        })
+    }
+
     // ----- Provisioning by the operator of the machine (`yrd-ets user ...`) -----
     //
     // These act on the store directly, without a principal: whoever can write `users.db` can

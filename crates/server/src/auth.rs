@@ -286,6 +286,20 @@ impl AppState {
         blocking(&self.auth, move |auth| auth.user_id(&username)).await
     }
 
+    /// Appends `caller`'s approval `action`, journaled as `transaction`, to the authentication
+    /// audit log. A failure to write it is logged: the approval is already durable.
+    pub async fn audit_approval(&self, caller: &Caller, action: String, transaction: String) {
+        let principal = caller.principal.clone();
+        let source = caller.source.clone();
+        if let Err(e) = blocking(&self.auth, move |auth| {
+            auth.record_approval(&principal, Some(&source), &action, &transaction)
+        })
+        .await
+        {
+            tracing::error!(error = %e, "could not audit an approval");
+        }
+    }
+
     /// Appends a refusal of `caller`'s request to the authentication audit log (nothing for
     /// anonymous callers). A failure to write it is logged, not answered: the refusal stands.
     pub async fn audit_refusal(&self, caller: &Caller, action: String, error: &ApiError) {

@@ -215,6 +215,37 @@ pub fn command_actions(
     out
 }
 
+/// Whether `command` is a second person's approval (recorded in the authentication audit log
+/// besides the journal).
+pub fn is_approval(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::ApproveTransfer { .. }
+            | Command::ApproveTrustedAccount { .. }
+            | Command::ApproveCrossRegionalTransfer { .. }
+    )
+}
+
+/// What an approval approves, for the audit log: the transfer, the trusted account, or the
+/// cross-regional approval's reference.
+pub fn command_subject(command: &Command) -> String {
+    match command {
+        Command::ApproveTransfer { transfer, .. } => transfer.to_string(),
+        Command::ApproveTrustedAccount {
+            account, trusted, ..
+        } => format!("{trusted} on the trusted list of {account}"),
+        Command::ApproveCrossRegionalTransfer {
+            approval,
+            jurisdiction,
+            from,
+            to,
+            quantity,
+            ..
+        } => format!("{approval} by {jurisdiction}: {quantity} from {from} to {to}"),
+        _ => String::new(),
+    }
+}
+
 /// The command's `type` (`place_order`, ...), for messages and the audit log.
 pub fn command_type(command: &Command) -> String {
     serde_json::to_value(command)

@@ -605,9 +605,16 @@ pub(crate) async fn submit_transaction(
         date: request.date.unwrap_or_else(|| app.clock.now().date()),
         command: request.command,
     };
+    let approval = authz::is_approval(&submission.command)
+        .then(|| format!("{kind} {}", authz::command_subject(&submission.command)));
     let outcome = app.writer.submit_stamped(submission, stamp).await;
     let (status, seq, duplicate, effects) = match outcome {
-        WriteOutcome::Accepted { seq, effects } => (StatusCode::CREATED, seq, false, effects),
+        WriteOutcome::Accepted { seq, effects } => {
+            if let Some(action) = approval {
+                app.audit_approval(&caller, action, id.to_string()).await;
+            }
+            (StatusCode::CREATED, seq, false, effects)
+        }
         WriteOutcome::Duplicate { seq, effects } => (StatusCode::OK, seq, true, effects),
         WriteOutcome::Rejected(rejection) => {
             let error = ApiError::rejection(&rejection);

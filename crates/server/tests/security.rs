@@ -472,6 +472,26 @@ async fn four_eyes_over_http_reserve_then_move_the_exact_quantity() {
         "TRANSFER_NOT_PENDING",
         Some("command.transfer"),
     );
+
+    // The approval is in the authentication audit log beside the journal, with bob as the user
+    // and the registry transaction that holds it; the refused second approval is there too.
+    let audrey = user(&app, "audrey", vec![Role::Auditor], false);
+    let (s, log) = get(&router, "/v1/audit?limit=1000", Some(&audrey)).await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    let rows = log["records"].as_array().cloned().unwrap_or_default();
+    let approved: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["event"]["event"] == "approved")
+        .collect();
+    assert_eq!(approved.len(), 1, "{log}");
+    assert_eq!(approved[0]["username"], "bob");
+    assert_eq!(approved[0]["event"]["action"], "approve_transfer T-1");
+    assert!(
+        approved[0]["event"]["transaction"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(":a-1")),
+        "{log}"
+    );
     drop(router);
     stop(app).await;
 }
