@@ -1122,22 +1122,15 @@ impl Auth {
         code: &str,
         message: &str,
     ) -> Result<i64, AuthError> {
-        let now = self.clock.now();
-        let source = source.map(clip);
-        self.store().write(|tx| {
-            tx.append_audit(&NewAuditRecord {
-                at: now,
-                user: principal.user,
-                username: principal.username.as_deref(),
-                actor: None,
-                source: source.as_deref(),
-                event: AuditEvent::Refused {
-                    action: clip_long(action),
-                    code: clip(code),
-                    message: clip_long(message),
-                },
-            })
-        })
+        self.record(
+            principal,
+            source,
+            AuditEvent::Refused {
+                action: clip_long(action),
+                code: clip(code),
+                message: clip_long(message),
+            },
+        )
     }
 
     /// Appends an [`AuditEvent::Approved`] row: `principal` approved `action`, journaled as the
@@ -1153,6 +1146,23 @@ impl Auth {
         action: &str,
         transaction: &str,
     ) -> Result<i64, AuthError> {
+        self.record(
+            principal,
+            source,
+            AuditEvent::Approved {
+                action: clip_long(action),
+                transaction: clip(transaction),
+            },
+        )
+    }
+
+    /// Appends `event` of `principal`, from `source`, to the audit log; returns its `seq`.
+    fn record(
+        &self,
+        principal: &Principal,
+        source: Option<&str>,
+        event: AuditEvent,
+    ) -> Result<i64, AuthError> {
         let now = self.clock.now();
         let source = source.map(clip);
         self.store().write(|tx| {
@@ -1162,10 +1172,7 @@ impl Auth {
                 username: principal.username.as_deref(),
                 actor: None,
                 source: source.as_deref(),
-                event: AuditEvent::Approved {
-                    action: clip_long(action),
-                    transaction: clip(transaction),
-                },
+                event,
             })
         })
     }

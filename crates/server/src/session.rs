@@ -7,7 +7,9 @@
 //! `"token": null`: the token is never readable by scripts after sign-in.
 
 use crate::AppState;
-use crate::auth::{Authenticated, SignedIn, blocking, cleared_cookie, session_cookie, source_of};
+use crate::auth::{
+    Authenticated, Caller, SignedIn, blocking, cleared_cookie, session_cookie, source_of,
+};
 use crate::error::{ApiError, ErrorBody, codes};
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use axum::Json;
@@ -415,12 +417,10 @@ pub(crate) async fn set_roles(
     ApiPath(username): ApiPath<String>,
     JsonBody(request): JsonBody<RolesRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.principal;
-    blocking(&app.auth, move |auth| {
-        auth.set_roles(&principal, &username, request.roles)
+    change_user(&app, caller, move |auth, actor| {
+        auth.set_roles(actor, &username, request.roles)
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// Suspends a user: sign-in refused, every session revoked.
@@ -433,12 +433,10 @@ pub(crate) async fn suspend_user(
     ApiPath(username): ApiPath<String>,
     JsonBody(request): JsonBody<SuspendRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.principal;
-    blocking(&app.auth, move |auth| {
-        auth.suspend_user(&principal, &username, &request.reason)
+    change_user(&app, caller, move |auth, actor| {
+        auth.suspend_user(actor, &username, &request.reason)
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// Lifts a suspension.
@@ -450,12 +448,10 @@ pub(crate) async fn reinstate_user(
     SignedIn(caller, _token): SignedIn,
     ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.principal;
-    blocking(&app.auth, move |auth| {
-        auth.reinstate_user(&principal, &username)
+    change_user(&app, caller, move |auth, actor| {
+        auth.reinstate_user(actor, &username)
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// Lifts a lock-out and clears the failure counts.
@@ -467,12 +463,10 @@ pub(crate) async fn unlock_user(
     SignedIn(caller, _token): SignedIn,
     ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.principal;
-    blocking(&app.auth, move |auth| {
-        auth.unlock_user(&principal, &username)
+    change_user(&app, caller, move |auth, actor| {
+        auth.unlock_user(actor, &username)
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// Removes a user's authenticator app (lost phone); every session of the user is revoked.
@@ -484,12 +478,10 @@ pub(crate) async fn reset_second_factor(
     SignedIn(caller, _token): SignedIn,
     ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let principal = caller.principal;
-    blocking(&app.auth, move |auth| {
-        auth.reset_second_factor(&principal, &username)
+    change_user(&app, caller, move |auth, actor| {
+        auth.reset_second_factor(actor, &username)
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// The authentication audit log, oldest first (auditors and administrators).
@@ -520,4 +512,18 @@ pub(crate) async fn audit_log(
         records,
         next_after_seq,
     }))
+}
+
+/// Runs an administrator's change to a user through the authentication service, which checks
+/// that `caller` may manage users: 204, or the service's refusal.
+async fn change_user(
+    app: &AppState,
+    caller: Caller,
+    change: impl FnOnce(&yrd_auth::Auth, &yrd_auth::Principal) -> Result<(), yrd_auth::AuthError>
+    + Send
+    + 'static,
+) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal;
+    blocking(&app.auth, move |auth| change(auth, &principal)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
