@@ -90,12 +90,17 @@ test('a transfer waits for a second representative, who approves it (four eyes)'
   // Nothing moved yet.
   assert.equal(held(await apiGet(context, '/v1/accounts/TR-SH-ALPHA/holdings')), held(before));
 
-  // The initiator cannot approve it: the page shows the server's refusal.
+  // The initiator is not offered the approval; and the server refuses it if asked directly.
   await page.goto(`${env.base}/approvals?live=0`);
   const ownRow = page.locator(`[data-testid="transfer-row"][data-transfer="${proposed.transfer}"]`);
-  await ownRow.getByTestId('approve-transfer').click();
-  await page.getByTestId('approval-status').getByTestId('error-message').waitFor();
-  assert.match(await page.getByTestId('approval-status').textContent(), /FORBIDDEN/);
+  await ownRow.waitFor();
+  assert.equal(await ownRow.getByTestId('approve-transfer').count(), 0);
+  const direct = await context.request.post(`${env.base}/v1/transactions`, {
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'self-approval' },
+    data: { command: { type: 'approve_transfer', transfer: proposed.transfer } },
+  });
+  assert.equal(direct.status(), 403);
+  assert.equal((await direct.json()).error.code, 'FORBIDDEN');
   assert.equal((await apiGet(context, '/v1/accounts/TR-SH-ALPHA/transfers')).items[0].status, 'awaiting_approval');
 
   // The additional authorised representative approves: Beta is on Alpha's trusted list and it is

@@ -773,7 +773,8 @@
         h('th', { scope: 'row' }, x.transfer), td(x.from), td(x.to), td(x.class), td(fmtInt(x.quantity), true), td(x.initiator || '–'),
         td(x.proposed_at || '–'), td(x.execute_at || '–'), td(t('tstatus.' + x.status)),
         h('td', { class: 'actions' },
-          x.status === 'awaiting_approval' ? h('button', { type: 'button', 'data-testid': 'approve-transfer', 'data-transfer': x.transfer,
+          // Four eyes: the initiator is never offered the approval (the server refuses it anyway).
+          x.status === 'awaiting_approval' && !(state.session && state.session.username === x.initiator) ? h('button', { type: 'button', 'data-testid': 'approve-transfer', 'data-transfer': x.transfer,
             onclick: act({ type: 'approve_transfer', transfer: x.transfer }) }, t('approve')) : null,
           h('button', { type: 'button', class: 'secondary', 'data-testid': 'cancel-transfer', 'data-transfer': x.transfer,
             onclick: act({ type: 'cancel_transfer', transfer: x.transfer }) }, t('cancel'))))),
