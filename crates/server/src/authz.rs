@@ -2,10 +2,13 @@
 //! `POST /v1/transactions` hands the command to the registry.
 //!
 //! One exhaustive `match` over [`Command`] with no wildcard arm: a new command does not compile
-//! until it is classified here. Accounts, installations, auctions, call markets and surrenders
-//! are looked up in the latest snapshot to find their jurisdiction; an entity the snapshot does
-//! not know contributes no action, and the registry then refuses the command with its own 422
-//! (`UNKNOWN_ACCOUNT`, ...).
+//! until it is classified here. Accounts, installations, auctions, call markets, transfers and
+//! surrenders are looked up in the latest snapshot to find their jurisdiction and parties; a
+//! command naming an entity the snapshot does not know is refused before it reaches the writer
+//! (422 `UNKNOWN_REFERENCE`), so that nothing is applied without the check of the entity it
+//! acts on. A direct `transfer` out of a holder's account is refused to everyone over HTTP
+//! (administrators move units between their jurisdiction's own accounts; holders' units move by
+//! `propose_transfer` and approval).
 //!
 //! | command | action |
 //! |---|---|
@@ -41,7 +44,7 @@
 
 use yrd_auth::{AccountRef, Action, InstallationRef, UserId};
 use yrd_registry::{Command, RegistryState, security};
-use yrd_types::{AccountId, InstallationId, JurisdictionCode, OrderRef};
+use yrd_types::{AccountId, AccountKind, InstallationId, JurisdictionCode, OrderRef};
 
 /// The account as an action names it, if the state knows it.
 pub fn account_ref(state: &RegistryState, id: &AccountId) -> Option<AccountRef> {
@@ -97,14 +100,39 @@ pub fn approval_initiator(state: &RegistryState, command: &Command) -> Option<St
 /// Stands for an initiator the user store does not know: someone other than any caller.
 const UNKNOWN_INITIATOR: UserId = UserId(i64::MIN);
 
-/// The actions `command` needs, in the order they are checked (deduplicated). Empty when the
-/// command names only entities the state does not know (the registry refuses it). `initiator`
-/// is the user id of [`approval_initiator`] (`None`: unknown to the user store).
+/// Why a command cannot be authorised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAuthorisable {
+    /// It names an account, installation, transfer, auction or call market that the state does
+    /// not know. Refused before the writer: a command is authorised against the entities it acts
+    /// on, never passed through on the chance that they exist by the time it is applied.
+    UnknownEntity,
+    /// A direct `transfer` out of a holder's account: holders' units move only by
+    /// `propose_transfer` and a second person's approval (EU Reg. 2019/1122 Art. 23, 35).
+    HolderTransfer,
+}
+
+/// The actions `command` needs, in the order they are checked (deduplicated). `initiator` is
+/// the user id of [`approval_initiator`] (`None`: unknown to the user store).
+///
+/// # Errors
+///
+/// [`NotAuthorisable`]: an entity the state does not know, or a direct transfer out of a
+/// holder's account.
 pub fn command_actions(
     state: &RegistryState,
     command: &Command,
     initiator: Option<UserId>,
-) -> Vec<Action> {
+) -> Result<Vec<Action>, NotAuthorisable> {
+    if let Command::Transfer { from, .. } = command
+        && let Some(no) = state.ledger().find(from)
+        && matches!(
+            state.ledger().account(no).spec.kind,
+            AccountKind::OperatorHolding | AccountKind::Trading
+        )
+    {
+        return Err(NotAuthorisable::HolderTransfer);
+    }
     let approve = |account: &AccountId| {
         account_ref(state, account).map(|account| Action::ApproveMovement {
             account,
@@ -207,12 +235,13 @@ pub fn command_actions(
             .collect(),
     };
     let mut out: Vec<Action> = Vec::new();
-    for action in actions.into_iter().flatten() {
+    for action in actions {
+        let action = action.ok_or(NotAuthorisable::UnknownEntity)?;
         if !out.contains(&action) {
             out.push(action);
         }
     }
-    out
+    Ok(out)
 }
 
 /// Whether `command` is a second person's approval (recorded in the authentication audit log

@@ -113,15 +113,51 @@ fn refused(field: &str, message: String) -> ApiError {
     )
 }
 
+/// How far an exchange command's own `time` may be from the registry's clock, in seconds.
+pub const TIME_TOLERANCE_SECS: i64 = 300;
+
 /// Fills in, in a transaction request's JSON (`{"date", "command"}`), what the server decides:
 /// the user field of a security command (refused if the caller named someone else), placeholders
-/// for the clock fields the writer will stamp (refused if the caller set a security command's
-/// `at`). Returns which fields are to be stamped. Leaves malformed requests to the typed parse.
-pub fn prepare(request: &mut Value, username: &str, now: NaiveDateTime) -> Result<Stamp, ApiError> {
+/// for the clock fields the writer will stamp. Returns which fields are to be stamped. Leaves
+/// malformed requests to the typed parse.
+///
+/// A caller may state a `date` only if it is not after the registry's today - and only a
+/// registry administrator may state an earlier one (back-office entries); a security
+/// command's date and `at` are the clock's; an exchange command's own `time` must be within
+/// [`TIME_TOLERANCE_SECS`] of the clock. Otherwise 422 `SET_BY_SERVER`: a caller who chose the
+/// business date could move the registry's calendar forward for everyone (it never runs back).
+pub fn prepare(
+    request: &mut Value,
+    username: &str,
+    administrator: bool,
+    now: NaiveDateTime,
+) -> Result<Stamp, ApiError> {
     let mut stamp = Stamp::default();
     let Some(object) = request.as_object_mut() else {
         return Ok(stamp);
     };
+    let today = now.date();
+    let stated = object
+        .get("date")
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+    if let Some(date) = stated {
+        if date > today {
+            return Err(refused(
+                "date",
+                format!("{date} is after the registry's today, {today}: leave `date` out"),
+            ));
+        }
+        if date != today && !administrator {
+            return Err(refused(
+                "date",
+                format!(
+                    "the business date is the registry's today, {today}, not {date}: leave \
+                     `date` out"
+                ),
+            ));
+        }
+    }
     if !object.contains_key("date") {
         object.insert("date".into(), Value::String(now.date().to_string()));
         stamp.date = true;
@@ -150,6 +186,12 @@ pub fn prepare(request: &mut Value, username: &str, now: NaiveDateTime) -> Resul
         );
         stamp.at = true;
         // The business date of a timed command is the date of its time.
+        if stated.is_some_and(|d| d != today) {
+            return Err(refused(
+                "date",
+                format!("{kind} takes the registry's today, {today}: leave `date` out"),
+            ));
+        }
         stamp.date = true;
         if let Some(field) = user_field {
             match command.get(*field).and_then(Value::as_str) {
@@ -167,12 +209,27 @@ pub fn prepare(request: &mut Value, username: &str, now: NaiveDateTime) -> Resul
                 }
             }
         }
-    } else if EXCHANGE_TIMED.contains(&kind.as_str()) && !command.contains_key("time") {
-        command.insert(
-            "time".into(),
-            Value::String(now.format("%H:%M:%S").to_string()),
-        );
-        stamp.time = true;
+    } else if EXCHANGE_TIMED.contains(&kind.as_str()) {
+        match command.get("time").and_then(Value::as_str) {
+            None => {
+                let time = now.format("%H:%M:%S").to_string();
+                command.insert("time".into(), Value::String(time));
+                stamp.time = true;
+            }
+            Some(text) => {
+                if let Ok(time) = chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+                    && (time - now.time()).num_seconds().abs() > TIME_TOLERANCE_SECS
+                {
+                    return Err(refused(
+                        "command.time",
+                        format!(
+                            "{text} is not the exchange's time, {}: leave `time` out",
+                            now.time()
+                        ),
+                    ));
+                }
+            }
+        }
     }
     Ok(stamp)
 }
@@ -243,7 +300,7 @@ mod tests {
     #[test]
     fn security_commands_get_the_user_and_the_clock() {
         let mut request = json!({"command": {"type": "approve_transfer", "transfer": "T-1"}});
-        let stamp = prepare(&mut request, "bob", at("2022-01-24T10:00:05")).unwrap();
+        let stamp = prepare(&mut request, "bob", false, at("2022-01-24T10:00:05")).unwrap();
         assert_eq!(
             stamp,
             Stamp {
@@ -261,26 +318,48 @@ mod tests {
     fn a_caller_cannot_choose_the_time_or_another_user() {
         let now = at("2022-01-24T10:00:05");
         let mut early = json!({"date": "2022-01-24", "command": {"type": "execute_due_transfers", "at": "2030-01-01T00:00:00"}});
-        let e = prepare(&mut early, "admin", now).unwrap_err();
+        let e = prepare(&mut early, "admin", false, now).unwrap_err();
         assert_eq!(e.body.error.field.as_deref(), Some("command.at"));
         let mut other = json!({"command": {"type": "propose_transfer", "initiator": "alice"}});
-        let e = prepare(&mut other, "mallory", now).unwrap_err();
+        let e = prepare(&mut other, "mallory", false, now).unwrap_err();
         assert_eq!(e.body.error.field.as_deref(), Some("command.initiator"));
         let mut same = json!({"command": {"type": "propose_transfer", "initiator": "alice"}});
-        assert!(prepare(&mut same, "alice", now).is_ok());
+        assert!(prepare(&mut same, "alice", false, now).is_ok());
     }
 
     #[test]
-    fn orders_keep_a_time_they_give_and_get_the_clock_otherwise() {
+    fn orders_keep_a_time_near_the_clock_and_get_the_clock_otherwise() {
         let now = at("2022-01-24T10:15:00");
         let mut given =
-            json!({"date": "2022-01-24", "command": {"type": "place_order", "time": "09:45:00"}});
-        assert!(!prepare(&mut given, "alice", now).unwrap().any());
-        assert_eq!(given["command"]["time"], "09:45:00");
+            json!({"date": "2022-01-24", "command": {"type": "place_order", "time": "10:11:00"}});
+        assert!(!prepare(&mut given, "alice", false, now).unwrap().any());
+        assert_eq!(given["command"]["time"], "10:11:00");
+        // Half an hour back (a closed session, an earlier price band) is refused.
+        let mut early = json!({"command": {"type": "place_order", "time": "09:45:00"}});
+        let e = prepare(&mut early, "alice", false, now).unwrap_err();
+        assert_eq!(e.body.error.code, codes::SET_BY_SERVER);
+        assert_eq!(e.body.error.field.as_deref(), Some("command.time"));
         let mut omitted = json!({"command": {"type": "place_order"}});
-        let stamp = prepare(&mut omitted, "alice", now).unwrap();
+        let stamp = prepare(&mut omitted, "alice", false, now).unwrap();
         assert!(stamp.date && stamp.time && !stamp.at);
         assert_eq!(omitted["command"]["time"], "10:15:00");
+    }
+
+    #[test]
+    fn nobody_moves_the_registry_calendar_forward() {
+        let now = at("2022-01-24T10:15:00");
+        let future = || json!({"date": "2030-06-03", "command": {"type": "deposit"}});
+        for administrator in [false, true] {
+            let e = prepare(&mut future(), "admin", administrator, now).unwrap_err();
+            assert_eq!(e.body.error.field.as_deref(), Some("date"));
+        }
+        // An earlier business date: administrators only (back-office entries).
+        let past = || json!({"date": "2022-01-21", "command": {"type": "deposit"}});
+        assert!(prepare(&mut past(), "alice", false, now).is_err());
+        assert!(prepare(&mut past(), "admin", true, now).is_ok());
+        // A security command's date is the clock's, also for an administrator.
+        let mut timed = json!({"date": "2022-01-21", "command": {"type": "propose_transfer"}});
+        assert!(prepare(&mut timed, "admin", true, now).is_err());
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub mod codes {
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
     /// A field only the server sets (a security command's time or user) was given another value.
     pub const SET_BY_SERVER: &str = "SET_BY_SERVER";
+    /// A command names an entity the registry does not know.
+    pub const UNKNOWN_REFERENCE: &str = "UNKNOWN_REFERENCE";
     /// A bug: the server failed; nothing was changed unless a receipt was returned.
     pub const INTERNAL: &str = "INTERNAL";
 }

@@ -581,7 +581,12 @@ pub(crate) async fn submit_transaction(
     };
     let id = scoped_key(user, &key)?;
     // What the server decides - the clock and the signed-in user - goes in before the parse.
-    let stamp = clock::prepare(&mut body, username, app.clock.now())?;
+    let administrator = caller
+        .principal
+        .roles()
+        .iter()
+        .any(|r| matches!(r, yrd_auth::Role::RegistryAdministrator { .. }));
+    let stamp = clock::prepare(&mut body, username, administrator, app.clock.now())?;
     let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::internal(e.to_string()))?;
     let request: TransactionRequest = crate::extract::parse_json(&bytes)?;
     let kind = authz::command_type(&request.command);
@@ -592,7 +597,15 @@ pub(crate) async fn submit_transaction(
         Some(name) => app.user_id(name).await?,
         None => None,
     };
-    let actions = authz::command_actions(&app.snapshot().state, &request.command, initiator);
+    let actions = match authz::command_actions(&app.snapshot().state, &request.command, initiator) {
+        Ok(actions) => actions,
+        Err(e) => {
+            let error = not_authorisable(&e, &kind);
+            app.audit_refusal(&caller, format!("{kind} {id}"), &error)
+                .await;
+            return Err(error);
+        }
+    };
     for action in actions {
         if let Err(error) = app.authorize(&caller, &action) {
             app.audit_refusal(&caller, format!("{kind} {id}: {action}"), &error)
@@ -633,6 +646,30 @@ pub(crate) async fn submit_transaction(
             effects,
         }),
     ))
+}
+
+/// The answer to a command that cannot be authorised (see [`authz::NotAuthorisable`]).
+fn not_authorisable(e: &authz::NotAuthorisable, kind: &str) -> ApiError {
+    match e {
+        authz::NotAuthorisable::UnknownEntity => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::UNKNOWN_REFERENCE,
+            format!(
+                "{kind} names an account, installation, transfer, auction or call market this \
+                 registry does not know (or not yet: retry once the command that creates it was \
+                 answered)"
+            ),
+            Some("command"),
+        ),
+        authz::NotAuthorisable::HolderTransfer => ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            "a holder's units move only by propose_transfer and a second representative's \
+             approval (four eyes, EU Reg. 2019/1122 Art. 23); a direct transfer is for the \
+             registry's own accounts",
+            Some("command.from"),
+        ),
+    }
 }
 
 /// The transaction id of `key` for `user`: `<user id>:<key>`, which must still be a valid

@@ -60,7 +60,7 @@ pub use writer::{Snapshot, WriteOutcome, WriterConfig, WriterStats};
 use anyhow::{Context, Result, bail};
 use axum::Router;
 use axum::extract::Request;
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -72,6 +72,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -138,6 +139,13 @@ impl App {
         let store = yrd_auth::UserStore::open(&config.data_dir)?;
         let auth =
             yrd_auth::Auth::new(store, Arc::new(yrd_auth::SystemClock), config.auth.clone())?;
+        if auth.provision_users()?.is_empty() {
+            tracing::warn!(
+                data_dir = %config.data_dir.display(),
+                "no users: nobody can sign in; create the first administrator with \
+                 `yrd-ets user bootstrap` (or try `yrd-ets demo --service`)"
+            );
+        }
         Self::open_with_auth(config, Arc::new(auth))
     }
 
@@ -254,7 +262,17 @@ impl App {
                     }))
                     .layer(middleware::from_fn(json_errors))
                     .layer(middleware::from_fn(telemetry::track_metrics))
-                    .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+                    .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+                    // Account data and session tokens must not be kept by browsers or proxies;
+                    // the web assets set their own caching (ETag, no-cache).
+                    .layer(SetResponseHeaderLayer::if_not_present(
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("no-store"),
+                    ))
+                    .layer(SetResponseHeaderLayer::if_not_present(
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    )),
             )
             .with_state(state)
     }

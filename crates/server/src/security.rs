@@ -156,11 +156,17 @@ pub(crate) async fn trusted(
     read_account(&caller, &snapshot.state, &account)?;
     let rows = security::trusted_accounts(&snapshot.state, &account)
         .ok_or_else(|| unknown_account(&account))?;
+    // The registry judges activation at the latest time it applied; the server's clock may be
+    // later (nothing happened since), and it is what the next proposal will be judged at.
+    let now = app.clock.now();
     let items = rows
         .into_iter()
         .map(|r| TrustedItem {
             trusted: r.trusted.to_string(),
-            status: r.status.to_string(),
+            status: match r.active_from {
+                Some(from) if from <= now => "active".to_string(),
+                _ => r.status.to_string(),
+            },
             initiator: r.initiator,
             approver: r.approver,
             active_from: r.active_from,

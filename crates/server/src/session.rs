@@ -20,6 +20,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yrd_auth::{AuditRecord, Password, Principal, Role, Timestamp, UserStatus};
+use yrd_registry::RegistryState;
+use yrd_types::JurisdictionCode;
 
 /// The client's address, for the audit log (works on routes without the auth layer too).
 pub struct Source(pub String);
@@ -386,6 +388,10 @@ pub(crate) async fn create_user(
     SignedIn(caller, _token): SignedIn,
     JsonBody(request): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    // Only a registry administrator manages users (yrd-auth decides); and only within the
+    // jurisdictions administered.
+    app.authorize(&caller, &yrd_auth::Action::ManageUsers)?;
+    roles_within(&app.snapshot().state, &request.roles, &caller)?;
     let principal = caller.principal;
     let username =
         yrd_auth::normalize_username(&request.username).map_err(crate::auth::auth_error)?;
@@ -417,7 +423,8 @@ pub(crate) async fn set_roles(
     ApiPath(username): ApiPath<String>,
     JsonBody(request): JsonBody<RolesRequest>,
 ) -> Result<StatusCode, ApiError> {
-    change_user(&app, caller, move |auth, actor| {
+    roles_within(&app.snapshot().state, &request.roles, &caller)?;
+    change_user(&app, caller, &username.clone(), move |auth, actor| {
         auth.set_roles(actor, &username, request.roles)
     })
     .await
@@ -433,7 +440,7 @@ pub(crate) async fn suspend_user(
     ApiPath(username): ApiPath<String>,
     JsonBody(request): JsonBody<SuspendRequest>,
 ) -> Result<StatusCode, ApiError> {
-    change_user(&app, caller, move |auth, actor| {
+    change_user(&app, caller, &username.clone(), move |auth, actor| {
         auth.suspend_user(actor, &username, &request.reason)
     })
     .await
@@ -448,7 +455,7 @@ pub(crate) async fn reinstate_user(
     SignedIn(caller, _token): SignedIn,
     ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    change_user(&app, caller, move |auth, actor| {
+    change_user(&app, caller, &username.clone(), move |auth, actor| {
         auth.reinstate_user(actor, &username)
     })
     .await
@@ -463,7 +470,7 @@ pub(crate) async fn unlock_user(
     SignedIn(caller, _token): SignedIn,
     ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    change_user(&app, caller, move |auth, actor| {
+    change_user(&app, caller, &username.clone(), move |auth, actor| {
         auth.unlock_user(actor, &username)
     })
     .await
@@ -478,7 +485,7 @@ pub(crate) async fn reset_second_factor(
     SignedIn(caller, _token): SignedIn,
     ApiPath(username): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    change_user(&app, caller, move |auth, actor| {
+    change_user(&app, caller, &username.clone(), move |auth, actor| {
         auth.reset_second_factor(actor, &username)
     })
     .await
@@ -514,16 +521,93 @@ pub(crate) async fn audit_log(
     }))
 }
 
-/// Runs an administrator's change to a user through the authentication service, which checks
-/// that `caller` may manage users: 204, or the service's refusal.
+/// Runs an administrator's change to the user `target` through the authentication service,
+/// which checks that `caller` may manage users, after checking that every role `target` holds
+/// lies within the jurisdictions `caller` administers: 204, or the refusal.
 async fn change_user(
     app: &AppState,
     caller: Caller,
+    target: &str,
     change: impl FnOnce(&yrd_auth::Auth, &yrd_auth::Principal) -> Result<(), yrd_auth::AuthError>
     + Send
     + 'static,
 ) -> Result<StatusCode, ApiError> {
+    let principal = caller.principal.clone();
+    let name = target.to_string();
+    let current = blocking(&app.auth, move |auth| auth.user_status(&principal, &name))
+        .await?
+        .roles;
+    roles_within(&app.snapshot().state, &current, &caller)?;
     let principal = caller.principal;
     blocking(&app.auth, move |auth| change(auth, &principal)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses unless every role in `roles` lies within the jurisdictions `caller` administers: an
+/// administrator of CN-SH manages administrators of CN-SH and representatives of CN-SH accounts
+/// and verifiers of CN-SH installations, nothing else. Auditors, who read every jurisdiction,
+/// are provisioned by the operator (`yrd-ets user add`), not over HTTP. An account or
+/// installation the registry does not know is 422 `UNKNOWN_REFERENCE`.
+fn roles_within(state: &RegistryState, roles: &[Role], caller: &Caller) -> Result<(), ApiError> {
+    let administered: Vec<&JurisdictionCode> = caller
+        .principal
+        .roles()
+        .iter()
+        .filter_map(|r| match r {
+            Role::RegistryAdministrator { jurisdiction } => Some(jurisdiction),
+            _ => None,
+        })
+        .collect();
+    let outside = |what: String| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            format!("{what} is outside the jurisdictions you administer"),
+            Some("roles"),
+        )
+    };
+    let unknown = |what: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::UNKNOWN_REFERENCE,
+            format!("{what} is not in this registry"),
+            Some("roles"),
+        )
+    };
+    let within = |j: &JurisdictionCode| administered.contains(&j);
+    for role in roles {
+        match role {
+            Role::RegistryAdministrator { jurisdiction } if !within(jurisdiction) => {
+                return Err(outside(format!("administration of {jurisdiction}")));
+            }
+            Role::AccountRepresentative { accounts }
+            | Role::AdditionalAuthorisedRepresentative { accounts } => {
+                for account in accounts {
+                    let reference = crate::authz::account_ref(state, account)
+                        .ok_or_else(|| unknown(format!("account {account}")))?;
+                    if !within(&reference.jurisdiction) {
+                        return Err(outside(format!("account {account}")));
+                    }
+                }
+            }
+            Role::Verifier { installations } => {
+                for installation in installations {
+                    let compliance = state.compliance();
+                    let no = compliance
+                        .find(installation)
+                        .ok_or_else(|| unknown(format!("installation {installation}")))?;
+                    if !within(&compliance.installation(no).jurisdiction) {
+                        return Err(outside(format!("installation {installation}")));
+                    }
+                }
+            }
+            Role::Auditor => {
+                return Err(outside(
+                    "the auditor role (every jurisdiction; the operator provisions it)".into(),
+                ));
+            }
+            Role::RegistryAdministrator { .. } | Role::Public => {}
+        }
+    }
+    Ok(())
 }

@@ -222,6 +222,10 @@ impl Fixture {
 fn config(dir: &std::path::Path) -> ServerConfig {
     let mut config = ServerConfig::for_data_dir(dir);
     config.writer.verify_snapshots = true;
+    // The registry's clock on the tests' trading day, at the opening of their orders.
+    config.clock_start = NaiveDate::from_ymd_opt(2024, 3, 4)
+        .unwrap()
+        .and_hms_opt(10, 0, 0);
     config
 }
 
@@ -767,8 +771,10 @@ async fn auctions_and_call_markets() {
     f.stop().await;
 }
 
+/// An administrative transfer between the registry's own accounts (government holding to
+/// reserve; a direct transfer out of a holder's account is not possible over HTTP).
 fn transfer(q: u64) -> Value {
-    json!({"type": "transfer", "from": "OHA-SH-001", "to": "TR-SH-001", "class": CLASS, "quantity": q})
+    json!({"type": "transfer", "from": "CN-SH-GOV", "to": "CN-SH-RESERVE", "class": CLASS, "quantity": q})
 }
 
 #[tokio::test]
@@ -781,12 +787,12 @@ async fn transaction_receipt_replay_and_conflict() {
     assert_eq!(first["duplicate"], false);
     assert_eq!(
         first["effects"],
-        json!([{"effect": "moved", "from": "OHA-SH-001", "to": "TR-SH-001", "class": CLASS,
-                "ranges": [[1, 400]]}])
+        json!([{"effect": "moved", "from": "CN-SH-GOV", "to": "CN-SH-RESERVE", "class": CLASS,
+                "ranges": [[6401, 6800]]}])
     );
     // Read your write.
-    let (_, h) = get(&f.router, "/v1/accounts/OHA-SH-001/holdings").await;
-    assert_eq!(h["holdings"][0]["quantity"], 600);
+    let (_, h) = get(&f.router, "/v1/accounts/CN-SH-RESERVE/holdings").await;
+    assert_eq!(h["holdings"][0]["quantity"], 400);
 
     // Same key, same body: the original receipt, 200, nothing new.
     let (s, again) = post(&f.router, "t/1", "2024-03-04", transfer(400)).await;
@@ -794,8 +800,8 @@ async fn transaction_receipt_replay_and_conflict() {
     assert_eq!(again["seq"], first["seq"]);
     assert_eq!(again["effects"], first["effects"]);
     assert_eq!(again["duplicate"], true);
-    let (_, h) = get(&f.router, "/v1/accounts/OHA-SH-001/holdings").await;
-    assert_eq!(h["holdings"][0]["quantity"], 600);
+    let (_, h) = get(&f.router, "/v1/accounts/CN-SH-RESERVE/holdings").await;
+    assert_eq!(h["holdings"][0]["quantity"], 400);
 
     // Same key, another body: 409 TRANSACTION_ID_REUSED.
     let (s, body) = post(&f.router, "t/1", "2024-03-04", transfer(401)).await;
@@ -842,7 +848,7 @@ async fn a_refused_transaction_is_422_with_every_violation() {
         &f.router,
         "t/bad",
         "2024-03-04",
-        json!({"type": "transfer", "from": "NOBODY", "to": "NOBODY", "class": CLASS, "quantity": 0}),
+        json!({"type": "transfer", "from": "CN-SH-GOV", "to": "NOBODY", "class": CLASS, "quantity": 0}),
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -864,7 +870,7 @@ async fn a_refused_transaction_is_422_with_every_violation() {
             .starts_with("command.")
     );
     // Too much: the rule's message names the numbers.
-    let (s, body) = post(&f.router, "t/much", "2024-03-04", transfer(1_001)).await;
+    let (s, body) = post(&f.router, "t/much", "2024-03-04", transfer(999_999_999_999)).await;
     assert_error(
         s,
         &body,
@@ -876,7 +882,7 @@ async fn a_refused_transaction_is_422_with_every_violation() {
         body["error"]["violations"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("1001")
+            .contains("999999999999")
     );
     // Nothing was journaled.
     let (_, ready) = get(&f.router, "/v1/ready").await;
@@ -1826,6 +1832,88 @@ async fn representatives_read_and_move_only_their_accounts_with_a_second_factor(
 }
 
 #[tokio::test]
+async fn administrators_manage_only_the_users_of_their_jurisdiction() {
+    // A hostile trial: an administrator of CN-SH created an administrator of CN-JS and a
+    // representative of a CN-JS account, and took the roles of CN-JS's administrator away.
+    let f = fixture();
+    f.user("sh-admin", administrator("CN-SH"));
+    f.user("js-admin", administrator("CN-JS"));
+    let (_, token) = f.sign_in("sh-admin").await;
+    assert_eq!(f.step_up(&token).await.0, StatusCode::OK);
+    let create =
+        |name: &str, role: Value| json!({"username": name, "password": PASSWORD, "roles": [role]});
+    for role in [
+        json!({"role": "registry_administrator", "jurisdiction": "CN-JS"}),
+        json!({"role": "account_representative", "accounts": ["TR-JS-001"]}),
+        json!({"role": "auditor"}),
+    ] {
+        let (s, body) = send_json(
+            &f.router,
+            "POST",
+            "/v1/users",
+            Some(&token),
+            create("mallory", role),
+        )
+        .await;
+        assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", Some("roles"));
+    }
+    let (s, body) = send_json(
+        &f.router,
+        "POST",
+        "/v1/users",
+        Some(&token),
+        create(
+            "ghost",
+            json!({"role": "account_representative", "accounts": ["TR-NOWHERE"]}),
+        ),
+    )
+    .await;
+    assert_error(
+        s,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "UNKNOWN_REFERENCE",
+        Some("roles"),
+    );
+    for (method, uri, body) in [
+        (
+            "PUT",
+            "/v1/users/js-admin/roles",
+            json!({"roles": [{"role": "public"}]}),
+        ),
+        (
+            "POST",
+            "/v1/users/js-admin/suspend",
+            json!({"reason": "takeover"}),
+        ),
+        ("POST", "/v1/users/js-admin/reset-second-factor", json!({})),
+    ] {
+        let (s, answer) = send_json(&f.router, method, uri, Some(&token), body).await;
+        assert_error(
+            s,
+            &answer,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            Some("roles"),
+        );
+    }
+    // Within CN-SH it works.
+    let (s, body) = send_json(
+        &f.router,
+        "POST",
+        "/v1/users",
+        Some(&token),
+        create(
+            "dora",
+            json!({"role": "account_representative", "accounts": ["TR-SH-002"]}),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    f.stop().await;
+}
+
+#[tokio::test]
 async fn administrators_administer_their_jurisdiction_only_and_auditors_only_read() {
     let f = fixture();
     f.user("sh-admin", administrator("CN-SH"));
@@ -2115,7 +2203,7 @@ async fn administrators_manage_users_over_http() {
         "PUT",
         "/v1/users/carol/roles",
         None,
-        json!({"roles": [{"role": "auditor"}]}),
+        json!({"roles": [{"role": "additional_authorised_representative", "accounts": ["TR-SH-002"]}]}),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
@@ -2157,7 +2245,10 @@ async fn administrators_manage_users_over_http() {
         .find(|u| u["username"] == "carol")
         .unwrap()
         .clone();
-    assert_eq!(carol["roles"], json!([{"role": "auditor"}]));
+    assert_eq!(
+        carol["roles"],
+        json!([{"role": "additional_authorised_representative", "accounts": ["TR-SH-002"]}])
+    );
     assert_eq!(carol["suspended"], Value::Null);
     let (s, body) = send_json(
         &f.router,

@@ -907,3 +907,194 @@ async fn transfers_and_trusted_lists_are_read_by_the_parties_only() {
     drop(router);
     stop(app).await;
 }
+
+// ----- 7. What a hostile trial found (fixed) -----
+
+/// Journal position, to show that a refusal changed nothing.
+async fn last_seq(router: &Router) -> u64 {
+    let (_, ready) = get(router, "/v1/ready", None).await;
+    ready["last_seq"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn commands_naming_unknown_entities_are_refused_before_the_writer() {
+    // An approval racing the proposal it approves was authorised against a snapshot that did not
+    // yet know the transfer - with no action to check - and then applied. Now a command is
+    // authorised against every entity it acts on, or refused.
+    let dir = registry_dir();
+    let (app, router) = start(dir.path(), WED_11);
+    let u = users(&app);
+    let audrey = user(&app, "audrey", vec![Role::Auditor], true);
+    let before = last_seq(&router).await;
+    for (who, command) in [
+        (&audrey, approve("T-NOT-YET")),
+        (&u.bob, approve("T-NOT-YET")),
+        (
+            &u.alice,
+            json!({"type": "cancel_transfer", "transfer": "T-NOT-YET"}),
+        ),
+    ] {
+        let refused = submit(&router, who, "race", command).await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UNKNOWN_REFERENCE",
+            Some("command"),
+        );
+    }
+    assert_eq!(last_seq(&router).await, before);
+    // Once the proposal is answered, the same approval by someone who may not give it is 403.
+    let (s, _) = submit(
+        &router,
+        &u.alice,
+        "p",
+        propose("T-NOT-YET", "TR-SH-001", "TR-SH-002", 5),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let refused = submit(&router, &audrey, "race-2", approve("T-NOT-YET")).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "FORBIDDEN", None);
+    drop(router);
+    stop(app).await;
+}
+
+#[tokio::test]
+async fn an_administrator_alone_cannot_move_a_holders_units() {
+    let dir = registry_dir();
+    let (app, router) = start(dir.path(), WED_11);
+    let admin = user(&app, "ada", vec![administrator("CN-SH")], true);
+    let before = last_seq(&router).await;
+    let direct = json!({"type": "transfer", "from": "TR-SH-001", "to": "TR-SH-003",
+                        "class": CLASS, "quantity": 250_000});
+    let refused = submit(&router, &admin, "drain", direct).await;
+    assert_error(
+        &refused,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+        Some("command.from"),
+    );
+    assert_eq!(last_seq(&router).await, before);
+    // Between the jurisdiction's own accounts the direct transfer remains the administrator's.
+    let own = json!({"type": "transfer", "from": "CN-SH-GOV", "to": "CN-SH-RESERVE",
+                     "class": CLASS, "quantity": 10});
+    let (s, body) = submit(&router, &admin, "own", own).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    drop(router);
+    stop(app).await;
+}
+
+#[tokio::test]
+async fn nobody_moves_the_business_date_or_the_exchange_time() {
+    // A future business date would have frozen the registry for everyone (its calendar never
+    // runs back); an order's own time could reopen a closed session.
+    let dir = registry_dir();
+    let (app, router) = start(dir.path(), WED_11);
+    let u = users(&app);
+    let admin = user(&app, "ada", vec![administrator("CN-SH")], true);
+    let before = last_seq(&router).await;
+    let post = |token: String, key: &'static str, body: Value| {
+        let router = router.clone();
+        async move {
+            let request = Request::post("/v1/transactions")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header("Idempotency-Key", key)
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            send(&router, request).await
+        }
+    };
+    let order = |time: Option<&str>| {
+        let mut o = json!({"type": "place_order", "order": "O-1", "account": "TR-SH-001",
+                           "class": CLASS, "side": "sell", "price_minor": 8000, "quantity": 10,
+                           "time_in_force": "gtc"});
+        if let Some(t) = time {
+            o["time"] = json!(t);
+        }
+        o
+    };
+    let deposit = json!({"type": "deposit", "account": "TR-SH-001", "amount_minor": 100});
+    // The future: refused for everyone.
+    for (token, key) in [(u.alice.clone(), "f1"), (admin.clone(), "f2")] {
+        let refused = post(
+            token,
+            key,
+            json!({"date": "2030-06-03", "command": deposit}),
+        )
+        .await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "SET_BY_SERVER",
+            Some("date"),
+        );
+    }
+    // An earlier date: a representative may not; an administrator may (a back-office entry).
+    let refused = post(
+        u.alice.clone(),
+        "p1",
+        json!({"date": "2025-03-11", "command": order(None)}),
+    )
+    .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "SET_BY_SERVER",
+        Some("date"),
+    );
+    // An order's own time: within 5 minutes of the exchange's clock, or refused.
+    let refused = post(
+        u.alice.clone(),
+        "t1",
+        json!({"command": order(Some("09:45:00"))}),
+    )
+    .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "SET_BY_SERVER",
+        Some("command.time"),
+    );
+    assert_eq!(last_seq(&router).await, before);
+    let (s, body) = post(
+        admin.clone(),
+        "b1",
+        json!({"date": "2025-03-12", "command": deposit}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = post(
+        u.alice.clone(),
+        "t2",
+        json!({"command": order(Some("11:01:00"))}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    drop(router);
+    stop(app).await;
+}
+
+#[tokio::test]
+async fn account_data_is_not_cached_and_trust_is_judged_at_the_servers_clock() {
+    let dir = registry_dir();
+    let (app, router) = start(dir.path(), WED_11);
+    let u = users(&app);
+    let request = Request::get("/v1/accounts/TR-SH-001/holdings")
+        .header(header::AUTHORIZATION, format!("Bearer {}", u.alice))
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(
+        response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+        "nosniff"
+    );
+    // TR-SH-002 was trusted from Friday 7 March 09:00 (approved Monday 3 March); nothing has been
+    // applied since the set-up, but on Wednesday 12 March it is active.
+    let (s, list) = get(&router, "/v1/accounts/TR-SH-001/trusted", Some(&u.alice)).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(list["items"][0]["status"], "active", "{list}");
+    drop(router);
+    stop(app).await;
+}

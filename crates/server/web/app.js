@@ -742,7 +742,7 @@
       const q = parseQuantity(qty.value);
       if (q === null) { status.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('err.quantity'))); return; }
       if (!to.value.trim()) { status.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('err.to'))); return; }
-      const r = await submitCommand({ type: 'propose_transfer', transfer: 'WT-' + Date.now().toString(36).toUpperCase(),
+      const r = await submitCommand({ type: 'propose_transfer', transfer: 'WT-' + (crypto.randomUUID ? crypto.randomUUID() : fallbackUuid()),
         from: account, to: to.value.trim(), class: cls.value, quantity: q });
       status.replaceChildren(r.ok ? receiptBlock(r) : errorBlock(r));
     });
