@@ -593,11 +593,21 @@ pub(crate) async fn submit_transaction(
     // No snapshot is held across an await: the writer reuses a released snapshot instead of
     // cloning the whole state for the next one.
     let initiator_name = authz::approval_initiator(&app.snapshot().state, &request.command);
-    let initiator = match initiator_name {
-        Some(name) => app.user_id(name).await?,
+    let initiator = match &initiator_name {
+        Some(name) => app.user_id(name.clone()).await?,
         None => None,
     };
-    let actions = match authz::command_actions(&app.snapshot().state, &request.command, initiator) {
+    // One snapshot for the checks; if what is approved appeared since the initiator was looked
+    // up, the approval is judged as naming something unknown (retry), never without its initiator.
+    let checked = {
+        let snapshot = app.snapshot();
+        if authz::approval_initiator(&snapshot.state, &request.command) != initiator_name {
+            Err(authz::NotAuthorisable::UnknownEntity)
+        } else {
+            authz::command_actions(&snapshot.state, &request.command, initiator)
+        }
+    };
+    let actions = match checked {
         Ok(actions) => actions,
         Err(e) => {
             let error = not_authorisable(&e, &kind);
