@@ -113,7 +113,7 @@ fn refused(field: &str, message: String) -> ApiError {
     )
 }
 
-/// How far an exchange command's own `time` may be from the registry's clock, in seconds.
+/// How far an exchange command's own `time` may lag the registry's clock, in seconds (never ahead).
 pub const TIME_TOLERANCE_SECS: i64 = 300;
 
 /// Fills in, in a transaction request's JSON (`{"date", "command"}`), what the server decides:
@@ -217,13 +217,22 @@ pub fn prepare(
                 stamp.time = true;
             }
             Some(text) => {
-                if let Ok(time) = chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
-                    && (time - now.time()).num_seconds().abs() > TIME_TOLERANCE_SECS
-                {
+                // Parsed as the command's own parse will (FromStr accepts fractions and HH:MM),
+                // so nothing escapes this check. Only a little back from the clock: a time ahead
+                // of it would hold every later order back until then (times never run back).
+                let time = text.parse::<chrono::NaiveTime>().map_err(|_| {
+                    refused(
+                        "command.time",
+                        format!("{text} is not a time of day (HH:MM:SS)"),
+                    )
+                })?;
+                let behind = (now.time() - time).num_seconds();
+                if !(0..=TIME_TOLERANCE_SECS).contains(&behind) {
                     return Err(refused(
                         "command.time",
                         format!(
-                            "{text} is not the exchange's time, {}: leave `time` out",
+                            "{text} is not the exchange's time, {} (at most {TIME_TOLERANCE_SECS} s \
+                             earlier): leave `time` out",
                             now.time()
                         ),
                     ));

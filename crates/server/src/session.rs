@@ -391,6 +391,7 @@ pub(crate) async fn create_user(
     // Only a registry administrator manages users (yrd-auth decides); and only within the
     // jurisdictions administered.
     app.authorize(&caller, &yrd_auth::Action::ManageUsers)?;
+    grantable(&request.roles)?;
     roles_within(&app.snapshot().state, &request.roles, &caller)?;
     let principal = caller.principal;
     let username =
@@ -423,6 +424,7 @@ pub(crate) async fn set_roles(
     ApiPath(username): ApiPath<String>,
     JsonBody(request): JsonBody<RolesRequest>,
 ) -> Result<StatusCode, ApiError> {
+    grantable(&request.roles)?;
     roles_within(&app.snapshot().state, &request.roles, &caller)?;
     change_user(&app, caller, &username.clone(), move |auth, actor| {
         auth.set_roles(actor, &username, request.roles)
@@ -541,6 +543,30 @@ async fn change_user(
     let principal = caller.principal;
     blocking(&app.auth, move |auth| change(auth, &principal)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses to grant, over HTTP, a role over a holder's account: representatives and additional
+/// authorised representatives are appointed by the registry operator on the holder's request,
+/// with the identity checks that go with it (`yrd-ets user add`, EU Reg. 2019/1122 Art. 21-22).
+/// An administrator who could appoint them could create both persons of a four-eyes pair and
+/// move a holder's units alone.
+fn grantable(roles: &[Role]) -> Result<(), ApiError> {
+    match roles.iter().find(|r| {
+        matches!(
+            r,
+            Role::AccountRepresentative { .. } | Role::AdditionalAuthorisedRepresentative { .. }
+        )
+    }) {
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            "representatives of holders' accounts are appointed by the registry operator on the \
+             holder's request (`yrd-ets user add`), not by an administrator over HTTP: one \
+             administrator could otherwise create both persons of a four-eyes pair",
+            Some("roles"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Refuses unless every role in `roles` lies within the jurisdictions `caller` administers: an

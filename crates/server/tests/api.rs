@@ -223,9 +223,11 @@ fn config(dir: &std::path::Path) -> ServerConfig {
     let mut config = ServerConfig::for_data_dir(dir);
     config.writer.verify_snapshots = true;
     // The registry's clock on the tests' trading day, at the opening of their orders.
+    // (10:05: the tests' own order times, 10:00-10:02, are within the minutes an exchange
+    // command's time may lag the clock.)
     config.clock_start = NaiveDate::from_ymd_opt(2024, 3, 4)
         .unwrap()
-        .and_hms_opt(10, 0, 0);
+        .and_hms_opt(10, 5, 0);
     config
 }
 
@@ -1864,7 +1866,7 @@ async fn administrators_manage_only_the_users_of_their_jurisdiction() {
         Some(&token),
         create(
             "ghost",
-            json!({"role": "account_representative", "accounts": ["TR-NOWHERE"]}),
+            json!({"role": "verifier", "installations": ["INST-NOWHERE"]}),
         ),
     )
     .await;
@@ -1897,6 +1899,22 @@ async fn administrators_manage_only_the_users_of_their_jurisdiction() {
             Some("roles"),
         );
     }
+    // Nor a representative of a holder's account, even in CN-SH: one administrator could
+    // create both persons of a four-eyes pair (the operator appoints them, `yrd-ets user add`).
+    for role in [
+        json!({"role": "account_representative", "accounts": ["TR-SH-002"]}),
+        json!({"role": "additional_authorised_representative", "accounts": ["TR-SH-002"]}),
+    ] {
+        let (s, body) = send_json(
+            &f.router,
+            "POST",
+            "/v1/users",
+            Some(&token),
+            create("mule", role),
+        )
+        .await;
+        assert_error(s, &body, StatusCode::FORBIDDEN, "FORBIDDEN", Some("roles"));
+    }
     // Within CN-SH it works.
     let (s, body) = send_json(
         &f.router,
@@ -1905,7 +1923,7 @@ async fn administrators_manage_only_the_users_of_their_jurisdiction() {
         Some(&token),
         create(
             "dora",
-            json!({"role": "account_representative", "accounts": ["TR-SH-002"]}),
+            json!({"role": "verifier", "installations": ["INST-SH-002"]}),
         ),
     )
     .await;
@@ -2190,7 +2208,7 @@ async fn administrators_manage_users_over_http() {
         "POST",
         "/v1/users",
         None,
-        json!({"username": "Carol", "password": PASSWORD, "roles": [{"role": "account_representative", "accounts": ["TR-SH-002"]}]}),
+        json!({"username": "Carol", "password": PASSWORD, "roles": [{"role": "verifier", "installations": ["INST-SH-001"]}]}),
     )
     .await;
     assert_eq!(
@@ -2203,7 +2221,7 @@ async fn administrators_manage_users_over_http() {
         "PUT",
         "/v1/users/carol/roles",
         None,
-        json!({"roles": [{"role": "additional_authorised_representative", "accounts": ["TR-SH-002"]}]}),
+        json!({"roles": [{"role": "verifier", "installations": ["INST-SH-002"]}]}),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
@@ -2247,7 +2265,7 @@ async fn administrators_manage_users_over_http() {
         .clone();
     assert_eq!(
         carol["roles"],
-        json!([{"role": "additional_authorised_representative", "accounts": ["TR-SH-002"]}])
+        json!([{"role": "verifier", "installations": ["INST-SH-002"]}])
     );
     assert_eq!(carol["suspended"], Value::Null);
     let (s, body) = send_json(
