@@ -112,7 +112,9 @@ pub use password::{
 pub use role::{
     AccountRef, Action, Denied, InstallationRef, Principal, Role, UserId, authorize, role_permits,
 };
-pub use service::{Auth, SessionStatus, SignedIn, Suspension, UserStatus, normalize_username};
+pub use service::{
+    AuditNote, Auth, SessionStatus, SignedIn, Suspension, UserStatus, normalize_username,
+};
 pub use store::{APPLICATION_ID, FILE_NAME, SCHEMA_VERSION, UserStore};
 pub use token::{SessionToken, TOKEN_BYTES};
 pub use totp::{TOTP_DIGITS, TOTP_SECRET_BYTES, TOTP_SKEW_STEPS, TOTP_STEP_SECS, TotpEnrolment};

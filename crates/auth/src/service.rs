@@ -16,6 +16,50 @@ use crate::store::{SessionRow, Tx, UserRow, UserStore};
 use crate::token::SessionToken;
 use crate::totp::{self, TotpCheck, TotpEnrolment};
 
+/// A row the server adds to the audit log (see [`Auth::record_notes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditNote {
+    /// A refusal: what was asked, the code and message answered.
+    Refused {
+        /// What was asked.
+        action: String,
+        /// The error code answered.
+        code: String,
+        /// The message answered.
+        message: String,
+    },
+    /// An approval the user gave, and the registry transaction holding it.
+    Approved {
+        /// What was approved.
+        action: String,
+        /// The registry transaction id.
+        transaction: String,
+    },
+}
+
+impl AuditNote {
+    fn event(&self) -> AuditEvent {
+        match self {
+            AuditNote::Refused {
+                action,
+                code,
+                message,
+            } => AuditEvent::Refused {
+                action: clip_long(action),
+                code: clip(code),
+                message: clip_long(message),
+            },
+            AuditNote::Approved {
+                action,
+                transaction,
+            } => AuditEvent::Approved {
+                action: clip_long(action),
+                transaction: clip(transaction),
+            },
+        }
+    }
+}
+
 /// How finely a session's idle timer is kept, in seconds: `last_seen_at` is rewritten only when
 /// it is at least this old, so a session may expire up to this much earlier than
 /// `SessionConfig::idle_timeout_secs` after its last request (15 s of 900 s by default).
@@ -1154,6 +1198,34 @@ impl Auth {
                 transaction: clip(transaction),
             },
         )
+    }
+
+    /// Appends several [`AuditNote`]s in one transaction (one fsync): the server's group commit
+    /// of refusals and approvals. Each row is as [`Auth::record_refusal`] or
+    /// [`Auth::record_approval`] would write it, in the order given.
+    ///
+    /// # Errors
+    ///
+    /// Storage errors (then none of them is written).
+    pub fn record_notes(
+        &self,
+        notes: &[(Principal, Option<String>, AuditNote)],
+    ) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        self.store().write(|tx| {
+            for (principal, source, note) in notes {
+                let source = source.as_deref().map(clip);
+                tx.append_audit(&NewAuditRecord {
+                    at: now,
+                    user: principal.user,
+                    username: principal.username.as_deref(),
+                    actor: None,
+                    source: source.as_deref(),
+                    event: note.event(),
+                })?;
+            }
+            Ok(())
+        })
     }
 
     /// Appends `event` of `principal`, from `source`, to the audit log; returns its `seq`.

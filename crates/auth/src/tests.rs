@@ -1487,6 +1487,49 @@ fn refusals_are_audited_append_only() {
 }
 
 #[test]
+fn a_group_of_notes_is_written_together_in_order() {
+    let f = Fixture::new();
+    let (token, _) = f.enrolled("alice", ar_a1());
+    let p = f.auth.authenticate(&token).unwrap();
+    let before = f.auth.audit_log(&f.admin(), 0, 1000).unwrap().len();
+    let notes = vec![
+        (
+            p.clone(),
+            Some(SRC.to_string()),
+            crate::AuditNote::Approved {
+                action: "approve_transfer T-1".into(),
+                transaction: "7:a-1".into(),
+            },
+        ),
+        (
+            p,
+            None,
+            crate::AuditNote::Refused {
+                action: "approve_transfer T-2".into(),
+                code: "FORBIDDEN".into(),
+                message: "four eyes".into(),
+            },
+        ),
+    ];
+    f.auth.record_notes(&notes).unwrap();
+    let log = f.auth.audit_log(&f.admin(), 0, 1000).unwrap();
+    assert_eq!(log.len(), before + 2);
+    let added = &log[before..];
+    assert_eq!(
+        added[0].event,
+        AuditEvent::Approved {
+            action: "approve_transfer T-1".into(),
+            transaction: "7:a-1".into(),
+        }
+    );
+    assert_eq!(added[0].event.kind(), "approved");
+    assert!(added[0].event.is_success());
+    assert_eq!(added[1].event.kind(), "refused");
+    assert_eq!(added[1].source, None);
+    assert!(added[0].seq < added[1].seq);
+}
+
+#[test]
 fn session_status_reports_the_end_and_the_enrolment() {
     let f = Fixture::new();
     f.create("bob", ar_a1());

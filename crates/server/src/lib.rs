@@ -101,6 +101,8 @@ pub struct Shared {
     pub cookie_secure: bool,
     /// The registry's clock (server-set times; [`clock`]).
     pub clock: clock::RegistryClock,
+    /// Group-committed refusal and approval rows of the authentication audit log.
+    pub audit: auth::AuditAppender,
     /// True once shutdown began.
     pub shutdown: watch::Receiver<bool>,
     /// The OpenAPI document, serialised.
@@ -127,6 +129,7 @@ impl AppState {
 pub struct App {
     writer: writer::Writer,
     auth: Arc<yrd_auth::Auth>,
+    audit: auth::AuditAppender,
     shutdown_tx: watch::Sender<bool>,
     config: ServerConfig,
 }
@@ -187,10 +190,13 @@ impl App {
         };
         let writer = writer::Writer::start(registry, writer_config)
             .context("starting the registry writer")?;
+        let audit =
+            auth::AuditAppender::start(auth.clone()).context("starting the audit appender")?;
         let (shutdown_tx, _) = watch::channel(false);
         Ok(App {
             writer,
             auth,
+            audit,
             shutdown_tx,
             config: config.clone(),
         })
@@ -225,6 +231,7 @@ impl App {
             auth: self.auth.clone(),
             cookie_secure: self.config.cookie_secure,
             clock: self.writer.clock(),
+            audit: self.audit.clone(),
             shutdown: self.shutdown_tx.subscribe(),
             openapi: OnceLock::new(),
             metrics: telemetry::metrics_handle(),
