@@ -12,6 +12,7 @@
 //! shutdown_grace_secs = 30      # how long in-flight requests may take after SIGTERM
 //! cookie_secure = true          # session cookie only over HTTPS (also --cookie-secure)
 //! clock_start = 2022-01-24T10:00:00  # demonstrations only: the registry clock starts here
+//! max_streams = 1024            # live market streams served at once (503 beyond)
 //!
 //! [auth.session]                # yrd_auth::AuthConfig; every field optional
 //! idle_timeout_secs = 900
@@ -25,6 +26,9 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Default most live market streams served at once.
+pub const DEFAULT_MAX_STREAMS: usize = 1024;
 
 /// Default listening address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -87,6 +91,8 @@ pub struct FileConfig {
     pub cookie_secure: Option<bool>,
     /// Simulated start of the registry's clock (local time; demonstrations and tests only).
     pub clock_start: Option<chrono::NaiveDateTime>,
+    /// Most live market streams served at once.
+    pub max_streams: Option<usize>,
     /// Authentication parameters (`[auth.session]`, `[auth.lockout]`, ...; see
     /// `yrd_auth::AuthConfig`).
     pub auth: Option<yrd_auth::AuthConfig>,
@@ -127,6 +133,8 @@ pub struct ServerConfig {
     pub cookie_secure: bool,
     /// Simulated start of the registry's clock (local time), `None` for the system clock.
     pub clock_start: Option<chrono::NaiveDateTime>,
+    /// Most live market streams (`/v1/market/stream`) served at once; beyond, 503.
+    pub max_streams: usize,
     /// Authentication parameters.
     pub auth: yrd_auth::AuthConfig,
 }
@@ -142,6 +150,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             cookie_secure: false,
             clock_start: None,
+            max_streams: DEFAULT_MAX_STREAMS,
             auth: yrd_auth::AuthConfig::default(),
         }
     }
@@ -185,6 +194,12 @@ impl ServerConfig {
         }
         config.cookie_secure = args.cookie_secure || file.cookie_secure.unwrap_or(false);
         config.clock_start = args.clock_start.or(file.clock_start);
+        if let Some(n) = file.max_streams {
+            if n == 0 {
+                bail!("max_streams must be at least 1");
+            }
+            config.max_streams = n;
+        }
         if let Some(auth) = &file.auth {
             auth.validate()
                 .map_err(|e| anyhow::anyhow!("in the server configuration: {e}"))?;

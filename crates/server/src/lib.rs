@@ -103,6 +103,10 @@ pub struct Shared {
     pub clock: clock::RegistryClock,
     /// Group-committed refusal and approval rows of the authentication audit log.
     pub audit: auth::AuditAppender,
+    /// Live market streams open now.
+    pub streams: Arc<std::sync::atomic::AtomicUsize>,
+    /// The most live market streams served at once (`max_streams`).
+    pub max_streams: usize,
     /// True once shutdown began.
     pub shutdown: watch::Receiver<bool>,
     /// The OpenAPI document, serialised.
@@ -130,6 +134,7 @@ pub struct App {
     writer: writer::Writer,
     auth: Arc<yrd_auth::Auth>,
     audit: auth::AuditAppender,
+    streams: Arc<std::sync::atomic::AtomicUsize>,
     shutdown_tx: watch::Sender<bool>,
     config: ServerConfig,
 }
@@ -197,6 +202,7 @@ impl App {
             writer,
             auth,
             audit,
+            streams: Arc::default(),
             shutdown_tx,
             config: config.clone(),
         })
@@ -232,6 +238,8 @@ impl App {
             cookie_secure: self.config.cookie_secure,
             clock: self.writer.clock(),
             audit: self.audit.clone(),
+            streams: self.streams.clone(),
+            max_streams: self.config.max_streams,
             shutdown: self.shutdown_tx.subscribe(),
             openapi: OnceLock::new(),
             metrics: telemetry::metrics_handle(),

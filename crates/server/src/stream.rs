@@ -24,6 +24,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 use yrd_auth::Action;
@@ -266,18 +267,25 @@ fn sse(event: &MarketEvent) -> Event {
         .data(&*event.data)
 }
 
-/// Decrements the subscriber gauge when a stream ends.
-struct SubscriberGuard;
+/// One live stream: counted against the server's limit while it lasts (and in the subscriber
+/// gauge).
+struct SubscriberGuard(Arc<AtomicUsize>);
 
 impl SubscriberGuard {
-    fn new() -> Self {
+    /// A place among at most `max` live streams, if one is free.
+    fn acquire(live: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+        if live.fetch_add(1, Ordering::AcqRel) >= max {
+            live.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
         metrics::gauge!("yrd_sse_subscribers").increment(1.0);
-        SubscriberGuard
+        Some(SubscriberGuard(live.clone()))
     }
 }
 
 impl Drop for SubscriberGuard {
     fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
         metrics::gauge!("yrd_sse_subscribers").decrement(1.0);
     }
 }
@@ -311,6 +319,13 @@ pub(crate) async fn market_stream(
     if *app.shutdown.borrow() {
         return Err(ApiError::unavailable("the service is shutting down"));
     }
+    // Each stream holds a connection open: their number is bounded (`max_streams`).
+    let guard = SubscriberGuard::acquire(&app.streams, app.max_streams).ok_or_else(|| {
+        ApiError::unavailable(format!(
+            "{} live market streams are open, the most this server serves; retry later",
+            app.max_streams
+        ))
+    })?;
     // Subscribe before reading the snapshot: nothing published in between is missed.
     let receiver = app.events.subscribe();
     let snapshot = app.snapshot();
@@ -323,12 +338,7 @@ pub(crate) async fn market_stream(
         .map(|e| Ok(sse(&e)))
         .collect();
     let live = stream::unfold(
-        (
-            receiver,
-            app.shutdown.clone(),
-            filter,
-            SubscriberGuard::new(),
-        ),
+        (receiver, app.shutdown.clone(), filter, guard),
         move |(mut receiver, mut shutdown, filter, guard)| async move {
             loop {
                 let received = tokio::select! {

@@ -1161,6 +1161,46 @@ async fn next_event(body: &mut Body, buffer: &mut String, event: &str) -> Value 
 }
 
 #[tokio::test]
+async fn live_streams_are_bounded() {
+    // Each stream holds a connection; beyond `max_streams` the service answers 503 and serves
+    // the others; a stream that ends frees its place.
+    let (dir, _) = registry_dir();
+    let (auth, _, _) = test_auth(dir.path());
+    let mut config = config(dir.path());
+    config.max_streams = 2;
+    let app = App::open_with_auth(&config, auth).unwrap();
+    let router = app.router();
+    let open = || {
+        router.clone().oneshot(
+            Request::get("/v1/market/stream")
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let first = open().await.unwrap();
+    let second = open().await.unwrap();
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = open().await.unwrap();
+    assert_eq!(third.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = third.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "UNAVAILABLE");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 live market streams")
+    );
+    drop(first);
+    assert_eq!(open().await.unwrap().status(), StatusCode::OK);
+    drop(second);
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_stream_publishes_trades_and_quotes() {
     let f = fixture();
     let response = f
