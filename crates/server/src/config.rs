@@ -54,7 +54,8 @@ pub struct ServeArgs {
     #[arg(long, env = "YRD_BIND")]
     pub bind: Option<SocketAddr>,
     /// Configuration file (TOML): bind, data_dir, log_format, max_batch, queue_capacity,
-    /// shutdown_grace_secs. Flags and environment variables override it.
+    /// shutdown_grace_secs, cookie_secure, clock_start, max_streams, [auth]. Flags and
+    /// environment variables override it.
     #[arg(long, env = "YRD_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log format [default: text].
