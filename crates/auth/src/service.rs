@@ -60,6 +60,23 @@ impl AuditNote {
     }
 }
 
+/// The audit row of a server's note: the principal as the user, no separate actor.
+fn note_row<'a>(
+    at: Timestamp,
+    principal: &'a Principal,
+    source: Option<&'a str>,
+    note: &AuditNote,
+) -> NewAuditRecord<'a> {
+    NewAuditRecord {
+        at,
+        user: principal.user,
+        username: principal.username.as_deref(),
+        actor: None,
+        source,
+        event: note.event(),
+    }
+}
+
 /// How finely a session's idle timer is kept, in seconds: `last_seen_at` is rewritten only when
 /// it is at least this old, so a session may expire up to this much earlier than
 /// `SessionConfig::idle_timeout_secs` after its last request (15 s of 900 s by default).
@@ -1166,43 +1183,19 @@ impl Auth {
         code: &str,
         message: &str,
     ) -> Result<i64, AuthError> {
-        self.record(
-            principal,
-            source,
-            AuditEvent::Refused {
-                action: clip_long(action),
-                code: clip(code),
-                message: clip_long(message),
-            },
-        )
-    }
-
-    /// Appends an [`AuditEvent::Approved`] row: `principal` approved `action`, journaled as the
-    /// registry transaction `transaction`. Append-only; returns its `seq`.
-    ///
-    /// # Errors
-    ///
-    /// Storage errors.
-    pub fn record_approval(
-        &self,
-        principal: &Principal,
-        source: Option<&str>,
-        action: &str,
-        transaction: &str,
-    ) -> Result<i64, AuthError> {
-        self.record(
-            principal,
-            source,
-            AuditEvent::Approved {
-                action: clip_long(action),
-                transaction: clip(transaction),
-            },
-        )
+        let note = AuditNote::Refused {
+            action: action.into(),
+            code: code.into(),
+            message: message.into(),
+        };
+        let now = self.clock.now();
+        let source = source.map(clip);
+        self.store()
+            .write(|tx| tx.append_audit(&note_row(now, principal, source.as_deref(), &note)))
     }
 
     /// Appends several [`AuditNote`]s in one transaction (one fsync): the server's group commit
-    /// of refusals and approvals. Each row is as [`Auth::record_refusal`] or
-    /// [`Auth::record_approval`] would write it, in the order given.
+    /// of refusals and approvals, in the order given.
     ///
     /// # Errors
     ///
@@ -1215,37 +1208,9 @@ impl Auth {
         self.store().write(|tx| {
             for (principal, source, note) in notes {
                 let source = source.as_deref().map(clip);
-                tx.append_audit(&NewAuditRecord {
-                    at: now,
-                    user: principal.user,
-                    username: principal.username.as_deref(),
-                    actor: None,
-                    source: source.as_deref(),
-                    event: note.event(),
-                })?;
+                tx.append_audit(&note_row(now, principal, source.as_deref(), note))?;
             }
             Ok(())
-        })
-    }
-
-    /// Appends `event` of `principal`, from `source`, to the audit log; returns its `seq`.
-    fn record(
-        &self,
-        principal: &Principal,
-        source: Option<&str>,
-        event: AuditEvent,
-    ) -> Result<i64, AuthError> {
-        let now = self.clock.now();
-        let source = source.map(clip);
-        self.store().write(|tx| {
-            tx.append_audit(&NewAuditRecord {
-                at: now,
-                user: principal.user,
-                username: principal.username.as_deref(),
-                actor: None,
-                source: source.as_deref(),
-                event,
-            })
         })
     }
 

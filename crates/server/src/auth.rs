@@ -17,7 +17,7 @@
 //!    to the registry also need an `Idempotency-Key` header, which a form cannot set.
 //!
 //! Refusals (403 on a command, the registry's refusal of a signed-in user's command) are
-//! appended to the authentication audit log ([`yrd_auth::Auth::record_refusal`]).
+//! appended to the authentication audit log ([`yrd_auth::Auth::record_notes`], group-committed by [`AuditAppender`]).
 
 use crate::AppState;
 use crate::error::{ApiError, codes};

@@ -55,7 +55,8 @@ pub fn account_ref(state: &RegistryState, id: &AccountId) -> Option<AccountRef> 
     })
 }
 
-fn installation_jurisdiction(
+/// The jurisdiction of an installation, if the state knows it.
+pub fn installation_jurisdiction(
     state: &RegistryState,
     id: &InstallationId,
 ) -> Option<JurisdictionCode> {

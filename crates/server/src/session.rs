@@ -618,11 +618,9 @@ fn roles_within(state: &RegistryState, roles: &[Role], caller: &Caller) -> Resul
             }
             Role::Verifier { installations } => {
                 for installation in installations {
-                    let compliance = state.compliance();
-                    let no = compliance
-                        .find(installation)
+                    let jurisdiction = crate::authz::installation_jurisdiction(state, installation)
                         .ok_or_else(|| unknown(format!("installation {installation}")))?;
-                    if !within(&compliance.installation(no).jurisdiction) {
+                    if !within(&jurisdiction) {
                         return Err(outside(format!("installation {installation}")));
                     }
                 }
