@@ -214,11 +214,8 @@ impl RegistryState {
         }
         let shares = self.auction_shares(class, rules, joint)?;
         for share in &shares {
-            *self
-                .exchange_mut()
-                .reserved_units
-                .entry((share.seller, share.class.clone()))
-                .or_insert(0) += share.quantity;
+            self.exchange_mut()
+                .reserve_units(share.seller, &share.class, share.quantity);
         }
         let state = Auction {
             class: class.clone(),

@@ -459,11 +459,7 @@ impl RegistryState {
                         ),
                     ));
                 }
-                *self
-                    .exchange_mut()
-                    .reserved_units
-                    .entry((no, class.clone()))
-                    .or_insert(0) += n.quantity;
+                self.exchange_mut().reserve_units(no, &class, n.quantity);
                 CallStep {
                     account: no,
                     area,
@@ -499,16 +495,8 @@ impl RegistryState {
             }
             OrderSide::Sell => {
                 let class = step.class.clone().expect("sell steps carry their class");
-                let key = (step.account, class);
-                let reserved = self
-                    .exchange_mut()
-                    .reserved_units
-                    .get_mut(&key)
-                    .expect("reserved");
-                *reserved -= step.lots * lot;
-                if *reserved == 0 {
-                    self.exchange_mut().reserved_units.remove(&key);
-                }
+                self.exchange_mut()
+                    .release_units(step.account, &class, step.lots * lot);
             }
         }
     }

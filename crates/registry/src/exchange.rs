@@ -112,6 +112,34 @@ impl Exchange {
             .unwrap_or(0)
     }
 
+    /// Reserves `quantity` units of `class` in `account` (for a sell order, a block trade, an
+    /// auction's supply, a call-market sell step or a pending transfer): they stay held but
+    /// cannot be spent elsewhere.
+    pub(crate) fn reserve_units(&mut self, account: AccountNo, class: &UnitClass, quantity: u64) {
+        *self
+            .reserved_units
+            .entry((account, class.clone()))
+            .or_insert(0) += quantity;
+    }
+
+    /// Releases `quantity` reserved units of `class` in `account`, forgetting the entry at zero.
+    ///
+    /// # Panics
+    ///
+    /// If fewer are reserved: the caller reserved them, so that would be a registry bug.
+    pub(crate) fn release_units(&mut self, account: AccountNo, class: &UnitClass, quantity: u64) {
+        let key = (account, class.clone());
+        let reserved = self
+            .reserved_units
+            .get_mut(&key)
+            .expect("released units were reserved");
+        assert!(*reserved >= quantity, "the reservation covers the release");
+        *reserved -= quantity;
+        if *reserved == 0 {
+            self.reserved_units.remove(&key);
+        }
+    }
+
     /// The instruments with a market, in class order.
     pub fn instruments(&self) -> impl Iterator<Item = (&UnitClass, &Instrument)> {
         self.instruments.iter()
@@ -607,11 +635,8 @@ impl RegistryState {
                 .reserve_on(account, reserved_cash, date)
                 .expect("checked: available suffices");
         } else {
-            *self
-                .exchange_mut()
-                .reserved_units
-                .entry((account, o.class.clone()))
-                .or_insert(0) += o.quantity;
+            self.exchange_mut()
+                .reserve_units(account, o.class, o.quantity);
         }
         let ex = self.exchange_mut();
         ex.next_book_id = book_id;
@@ -854,11 +879,8 @@ impl RegistryState {
         };
         if proposer == seller {
             self.block_units_check(seller, p.seller, p.class, p.quantity)?;
-            *self
-                .exchange_mut()
-                .reserved_units
-                .entry((seller, p.class.clone()))
-                .or_insert(0) += p.quantity;
+            self.exchange_mut()
+                .reserve_units(seller, p.class, p.quantity);
         } else {
             self.cash_mut()
                 .reserve_on(buyer, reserved_cash, date)

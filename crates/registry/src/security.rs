@@ -536,7 +536,7 @@ impl RegistryState {
             return Err(v);
         }
         let (f, t) = (from.expect("checked"), to.expect("checked"));
-        self.reserve_units(f, p.class, p.quantity);
+        self.exchange_mut().reserve_units(f, p.class, p.quantity);
         self.security.transfers.insert(
             p.transfer.clone(),
             PendingTransfer {
@@ -561,28 +561,6 @@ impl RegistryState {
             class: p.class.clone(),
             quantity: p.quantity,
         }])
-    }
-
-    fn reserve_units(&mut self, account: AccountNo, class: &UnitClass, quantity: u64) {
-        *self
-            .exchange_mut()
-            .reserved_units
-            .entry((account, class.clone()))
-            .or_insert(0) += quantity;
-    }
-
-    fn release_units(&mut self, account: AccountNo, class: &UnitClass, quantity: u64) {
-        let key = (account, class.clone());
-        let reserved = self
-            .exchange_mut()
-            .reserved_units
-            .get_mut(&key)
-            .expect("a pending transfer keeps its units reserved");
-        assert!(*reserved >= quantity, "reservation covers the transfer");
-        *reserved -= quantity;
-        if *reserved == 0 {
-            self.exchange_mut().reserved_units.remove(&key);
-        }
     }
 
     fn pending(&self, transfer: &OrderRef) -> Checked<&PendingTransfer> {
@@ -646,7 +624,8 @@ impl RegistryState {
         if execute_at <= at {
             // Immediate: through the transfer path, in this transaction; a refusal there refuses
             // the approval and restores the reservation.
-            self.release_units(t.from, &t.class, t.quantity);
+            self.exchange_mut()
+                .release_units(t.from, &t.class, t.quantity);
             match self.execute_transfer_now(&t) {
                 Ok(moved) => {
                     effects.push(Effect::TransferExecuted {
@@ -656,7 +635,8 @@ impl RegistryState {
                     effects.extend(moved);
                 }
                 Err(v) => {
-                    self.reserve_units(t.from, &t.class, t.quantity);
+                    self.exchange_mut()
+                        .reserve_units(t.from, &t.class, t.quantity);
                     return Err(v);
                 }
             }
@@ -709,7 +689,8 @@ impl RegistryState {
                 ),
             )));
         }
-        self.release_units(t.from, &t.class, t.quantity);
+        self.exchange_mut()
+            .release_units(t.from, &t.class, t.quantity);
         self.security
             .transfers
             .get_mut(transfer)
@@ -746,7 +727,8 @@ impl RegistryState {
         let mut effects = Vec::new();
         for (_, id) in due {
             let t = self.security.transfers[&id].clone();
-            self.release_units(t.from, &t.class, t.quantity);
+            self.exchange_mut()
+                .release_units(t.from, &t.class, t.quantity);
             let status = match self.execute_transfer_now(&t) {
                 Ok(moved) => {
                     effects.push(Effect::TransferExecuted {
